@@ -1,0 +1,18 @@
+//! The registry's rules as a pure decider: values, commands, events, `decide` and `evolve`.
+//!
+//! Nothing here reads a clock, draws a random number or touches a file: time
+//! and ids arrive with the command (see `crates/domain/clippy.toml`).
+#![deny(missing_docs)]
+
+pub mod command;
+pub mod decide;
+pub mod error;
+pub mod event;
+pub mod state;
+pub mod values;
+
+pub use command::Command;
+pub use decide::{decide, evolve, fold};
+pub use error::DomainError;
+pub use event::{DecodeError, Event, RemovalCause};
+pub use state::State;

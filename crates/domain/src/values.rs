@@ -1,0 +1,438 @@
+//! Value types that cannot hold an invalid value: each parses trimmed input into itself or a typed error.
+
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a value was refused. Each variant names the field and carries what was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// A delegation id that is not 3–64 characters of `a-z`, `0-9` and `-`.
+    #[error("invalid delegation id {0:?}: use 3 to 64 characters of a-z, 0-9 and '-' (e.g. pk-textiles-may)")]
+    DelegationId(String),
+    /// An NTN that is not 7 digits with an optional `-` and check digit.
+    #[error("invalid NTN {0:?}: use 7 digits, optionally '-' and one check digit (1234567 or 1234567-8)")]
+    Ntn(String),
+    /// A passport number that is not 6–9 characters of A–Z and 0–9.
+    #[error("invalid passport number {0:?}: use 6 to 9 letters and digits")]
+    PassportNo(String),
+    /// A sector outside the list.
+    #[error("unknown sector {0:?}: use one of automobile, steel, machinery, textiles, minerals, it-hr, other")]
+    Sector(String),
+    /// A country code that is not an ISO 3166-1 alpha-2 code.
+    #[error("invalid country code {0:?}: use an ISO 3166-1 alpha-2 code such as PK or JP")]
+    Country(String),
+    /// An e-mail address without one `@`, text on both sides and a dot in the domain.
+    #[error("invalid e-mail address {0:?}: it needs one '@' with text on both sides and a dot in the domain")]
+    Email(String),
+    /// A text field that is empty or too long after trimming.
+    #[error("{field} must be {min} to {max} characters, got {len}")]
+    TextLength {
+        /// Which field.
+        field: &'static str,
+        /// The least number of characters.
+        min: usize,
+        /// The most characters.
+        max: usize,
+        /// How many were given (after trimming).
+        len: usize,
+    },
+    /// A text field holding control characters (line breaks, tabs, NULs).
+    #[error("{field} must not contain control characters")]
+    TextControl {
+        /// Which field.
+        field: &'static str,
+    },
+    /// A date that is not `YYYY-MM-DD`.
+    #[error("invalid date {0:?}: use YYYY-MM-DD")]
+    Date(String),
+    /// A date outside the Expo window.
+    #[error("{field} {date} is outside the Expo window (2025-04-13 to 2025-10-13)")]
+    OutsideExpo {
+        /// Which field.
+        field: &'static str,
+        /// The date given.
+        date: NaiveDate,
+    },
+    /// A number outside its range.
+    #[error("{field} must be {min} to {max}, got {value}")]
+    Range {
+        /// Which field.
+        field: &'static str,
+        /// Least allowed.
+        min: i64,
+        /// Most allowed.
+        max: i64,
+        /// What was given.
+        value: i64,
+    },
+}
+
+/// The first day of World Expo 2025 (Asia/Tokyo).
+pub const EXPO_OPENS: NaiveDate = match NaiveDate::from_ymd_opt(2025, 4, 13) {
+    Some(d) => d,
+    None => panic!("a valid constant date"),
+};
+/// The last day of World Expo 2025 (Asia/Tokyo).
+pub const EXPO_CLOSES: NaiveDate = match NaiveDate::from_ymd_opt(2025, 10, 13) {
+    Some(d) => d,
+    None => panic!("a valid constant date"),
+};
+
+macro_rules! string_value {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The value as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        // Deserialising goes through the parser, so a stored or imported value
+        // can never hold what the parser would refuse.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ValueError;
+            fn from_str(s: &str) -> Result<Self, ValueError> {
+                $name::parse(s)
+            }
+        }
+    };
+}
+
+string_value!(
+    /// A delegation's slug, chosen by staff: 3–64 chars of `a-z`, `0-9`, `-`. It names the stream.
+    DelegationId
+);
+string_value!(
+    /// Pakistan National Tax Number: `1234567` or `1234567-8`.
+    Ntn
+);
+string_value!(
+    /// A passport number: 6–9 characters A–Z, 0–9, stored upper-case.
+    PassportNo
+);
+string_value!(
+    /// An ISO 3166-1 alpha-2 country code, upper-case.
+    CountryCode
+);
+string_value!(
+    /// An e-mail address with one `@`, text on both sides and a dot in the domain.
+    Email
+);
+
+impl DelegationId {
+    /// Parses a slug; input is trimmed.
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        let s = input.trim();
+        let ok = (3..=64).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ValueError::DelegationId(input.to_owned()))
+        }
+    }
+}
+
+impl Ntn {
+    /// Parses an NTN; input is trimmed.
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        let s = input.trim();
+        let b = s.as_bytes();
+        let digits7 = b.len() >= 7 && b[..7].iter().all(u8::is_ascii_digit);
+        let ok =
+            digits7 && (b.len() == 7 || (b.len() == 9 && b[7] == b'-' && b[8].is_ascii_digit()));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ValueError::Ntn(input.to_owned()))
+        }
+    }
+}
+
+impl PassportNo {
+    /// Parses a passport number; input is trimmed and upper-cased.
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        let s = input.trim().to_ascii_uppercase();
+        let ok = (6..=9).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(ValueError::PassportNo(input.to_owned()))
+        }
+    }
+
+    /// The number with its middle hidden (`AB••••567`): personal data in rosters.
+    pub fn masked(&self) -> String {
+        let s = &self.0;
+        let n = s.len();
+        format!("{}{}{}", &s[..2], "•".repeat(n - 5), &s[n - 3..])
+    }
+}
+
+impl CountryCode {
+    /// Parses an ISO 3166-1 alpha-2 code; input is trimmed and upper-cased.
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        let s = input.trim().to_ascii_uppercase();
+        if s.len() == 2 && ISO_3166_ALPHA2.split(' ').any(|c| c == s) {
+            Ok(Self(s))
+        } else {
+            Err(ValueError::Country(input.to_owned()))
+        }
+    }
+
+    /// Pakistan, the default nationality and delegation country.
+    pub fn pakistan() -> Self {
+        Self("PK".to_owned())
+    }
+}
+
+impl Email {
+    /// Parses an e-mail address; input is trimmed.
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        let s = input.trim();
+        let ok = s.len() <= 254
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match s.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain
+                            .split_once('.')
+                            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+                        && !domain.ends_with('.')
+                }
+                None => false,
+            };
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ValueError::Email(input.to_owned()))
+        }
+    }
+}
+
+/// The priority sectors named for Expo 2025, and `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sector {
+    /// Automobiles and parts.
+    Automobile,
+    /// Steel.
+    Steel,
+    /// Machinery.
+    Machinery,
+    /// Textiles.
+    Textiles,
+    /// Minerals.
+    Minerals,
+    /// IT and HR services.
+    ItHr,
+    /// Anything else.
+    Other,
+}
+
+impl Sector {
+    /// Every sector, in report order.
+    pub const ALL: [Sector; 7] = [
+        Sector::Automobile,
+        Sector::Steel,
+        Sector::Machinery,
+        Sector::Textiles,
+        Sector::Minerals,
+        Sector::ItHr,
+        Sector::Other,
+    ];
+
+    /// Parses a sector name; input is trimmed and lower-cased.
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        let s = input.trim().to_ascii_lowercase();
+        Sector::ALL
+            .into_iter()
+            .find(|sector| sector.as_str() == s)
+            .ok_or_else(|| ValueError::Sector(input.to_owned()))
+    }
+
+    /// The sector's name as written in commands and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sector::Automobile => "automobile",
+            Sector::Steel => "steel",
+            Sector::Machinery => "machinery",
+            Sector::Textiles => "textiles",
+            Sector::Minerals => "minerals",
+            Sector::ItHr => "it-hr",
+            Sector::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Sector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Sector {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        Sector::parse(s)
+    }
+}
+
+/// Free text with a length limit, trimmed, without control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Text(String);
+
+impl Text {
+    /// Parses text for `field`, allowing `min..=max` characters after trimming.
+    pub fn parse(
+        field: &'static str,
+        input: &str,
+        min: usize,
+        max: usize,
+    ) -> Result<Self, ValueError> {
+        let s = input.trim();
+        if s.chars().any(char::is_control) {
+            return Err(ValueError::TextControl { field });
+        }
+        let len = s.chars().count();
+        if len < min || len > max {
+            return Err(ValueError::TextLength {
+                field,
+                min,
+                max,
+                len,
+            });
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Stored text was checked when the command was decided; reading it
+        // back must still refuse what could never have been written.
+        let s = String::deserialize(d)?;
+        Text::parse("text", &s, 1, 500).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Length limits of the spec's text fields.
+pub mod limits {
+    /// Delegation name.
+    pub const DELEGATION_NAME: (usize, usize) = (1, 200);
+    /// Company legal name.
+    pub const LEGAL_NAME: (usize, usize) = (1, 200);
+    /// City.
+    pub const CITY: (usize, usize) = (1, 100);
+    /// Delegate's full name.
+    pub const FULL_NAME: (usize, usize) = (1, 100);
+    /// Delegate's designation.
+    pub const DESIGNATION: (usize, usize) = (1, 100);
+    /// Reason for a rejection or withdrawal.
+    pub const REASON: (usize, usize) = (1, 500);
+    /// Approved companies at most.
+    pub const MAX_COMPANIES: (u32, u32) = (1, 500);
+    /// Delegates per company at most.
+    pub const MAX_DELEGATES: (u32, u32) = (1, 20);
+    /// Passport validity after departure, in months.
+    pub const PASSPORT_VALIDITY_MONTHS: (u32, u32) = (0, 24);
+}
+
+/// Parses a `YYYY-MM-DD` date (trimmed).
+pub fn parse_date(input: &str) -> Result<NaiveDate, ValueError> {
+    let s = input.trim();
+    if s.len() != 10 {
+        return Err(ValueError::Date(input.to_owned()));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ValueError::Date(input.to_owned()))
+}
+
+/// Parses a date that must fall inside the Expo window.
+pub fn parse_expo_date(field: &'static str, input: &str) -> Result<NaiveDate, ValueError> {
+    let date = parse_date(input)?;
+    check_expo_date(field, date)
+}
+
+/// Checks that a date falls inside the Expo window.
+pub fn check_expo_date(field: &'static str, date: NaiveDate) -> Result<NaiveDate, ValueError> {
+    if (EXPO_OPENS..=EXPO_CLOSES).contains(&date) {
+        Ok(date)
+    } else {
+        Err(ValueError::OutsideExpo { field, date })
+    }
+}
+
+/// Checks that a number lies in `min..=max`.
+pub fn check_range(
+    field: &'static str,
+    value: i64,
+    (min, max): (u32, u32),
+) -> Result<u32, ValueError> {
+    if value < i64::from(min) || value > i64::from(max) {
+        Err(ValueError::Range {
+            field,
+            min: i64::from(min),
+            max: i64::from(max),
+            value,
+        })
+    } else {
+        // In range of a u32 pair, so the conversion cannot fail.
+        u32::try_from(value).map_err(|_| ValueError::Range {
+            field,
+            min: i64::from(min),
+            max: i64::from(max),
+            value,
+        })
+    }
+}
+
+/// The last day a passport must still be valid on: `depart` plus `months`.
+pub fn passport_valid_until(depart: NaiveDate, months: u32) -> NaiveDate {
+    depart
+        .checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// ISO 3166-1 alpha-2 codes officially assigned.
+const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";

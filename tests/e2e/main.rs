@@ -1,0 +1,1 @@
+//! End-to-end tests: run the real `expo` binary on temporary stores.
