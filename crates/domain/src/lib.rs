@@ -8,6 +8,7 @@ pub mod command;
 pub mod decide;
 pub mod error;
 pub mod event;
+pub mod sample;
 pub mod state;
 pub mod values;
 
@@ -15,4 +16,4 @@ pub use command::Command;
 pub use decide::{decide, evolve, fold};
 pub use error::DomainError;
 pub use event::{DecodeError, Event, RemovalCause};
-pub use state::State;
+pub use state::{Delegate, Delegation, DelegationStatus, Registration, RegistrationStatus, State};

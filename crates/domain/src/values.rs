@@ -382,7 +382,17 @@ pub mod limits {
 /// Parses a `YYYY-MM-DD` date (trimmed).
 pub fn parse_date(input: &str) -> Result<NaiveDate, ValueError> {
     let s = input.trim();
-    if s.len() != 10 {
+    // Exactly `DDDD-DD-DD`: chrono's `%Y` alone would also take a sign
+    // (`+025-05-10` is year 25).
+    let shaped = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shaped {
         return Err(ValueError::Date(input.to_owned()));
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ValueError::Date(input.to_owned()))
@@ -436,3 +446,251 @@ pub fn passport_valid_until(depart: NaiveDate, months: u32) -> NaiveDate {
 
 /// ISO 3166-1 alpha-2 codes officially assigned.
 const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+#[cfg(test)]
+mod tests {
+    //! Every value type: what it accepts (trimmed, normalised) and what it refuses.
+    use super::*;
+
+    #[track_caller]
+    fn check<T: PartialEq + fmt::Debug>(
+        parse: fn(&str) -> Result<T, ValueError>,
+        input: &str,
+        expected: Result<T, ValueError>,
+    ) {
+        assert_eq!(parse(input), expected, "input {input:?}");
+    }
+
+    #[test]
+    fn delegation_ids() {
+        let ok = |s: &str| Ok(DelegationId(s.to_owned()));
+        check(
+            DelegationId::parse,
+            "pk-textiles-may",
+            ok("pk-textiles-may"),
+        );
+        check(DelegationId::parse, "  pk-1  ", ok("pk-1"));
+        check(DelegationId::parse, "abc", ok("abc"));
+        check(DelegationId::parse, &"a".repeat(64), ok(&"a".repeat(64)));
+        for bad in [
+            "ab",
+            "PK-Textiles",
+            "pk textiles",
+            "pk_textiles",
+            "",
+            "pkö-may",
+        ] {
+            check(
+                DelegationId::parse,
+                bad,
+                Err(ValueError::DelegationId(bad.to_owned())),
+            );
+        }
+        let long = "a".repeat(65);
+        check(
+            DelegationId::parse,
+            &long,
+            Err(ValueError::DelegationId(long.clone())),
+        );
+    }
+
+    #[test]
+    fn ntns() {
+        let ok = |s: &str| Ok(Ntn(s.to_owned()));
+        check(Ntn::parse, "1234567", ok("1234567"));
+        check(Ntn::parse, " 1234567-8 ", ok("1234567-8"));
+        for bad in [
+            "123456",
+            "12345678",
+            "1234567-",
+            "1234567-89",
+            "1234567_8",
+            "123456a",
+            "1234567-x",
+            "",
+        ] {
+            check(Ntn::parse, bad, Err(ValueError::Ntn(bad.to_owned())));
+        }
+    }
+
+    #[test]
+    fn passports_are_trimmed_and_upper_cased() {
+        let ok = |s: &str| Ok(PassportNo(s.to_owned()));
+        check(PassportNo::parse, " ab1234567 ", ok("AB1234567"));
+        check(PassportNo::parse, "ab1234", ok("AB1234"));
+        for bad in ["AB123", "AB12345678", "AB-12345", "AB 12345", "ÄB12345"] {
+            check(
+                PassportNo::parse,
+                bad,
+                Err(ValueError::PassportNo(bad.to_owned())),
+            );
+        }
+    }
+
+    #[test]
+    fn masked_passports_show_two_first_and_three_last() {
+        let masked = |s: &str| PassportNo::parse(s).map(|p| p.masked());
+        assert_eq!(masked("AB1234567"), Ok("AB••••567".to_owned()));
+        assert_eq!(masked("AB1234"), Ok("AB•234".to_owned()));
+    }
+
+    #[test]
+    fn country_codes() {
+        check(CountryCode::parse, " pk ", Ok(CountryCode::pakistan()));
+        check(CountryCode::parse, "JP", Ok(CountryCode("JP".to_owned())));
+        for bad in ["XX", "PAK", "P", "", "p k"] {
+            check(
+                CountryCode::parse,
+                bad,
+                Err(ValueError::Country(bad.to_owned())),
+            );
+        }
+    }
+
+    #[test]
+    fn emails() {
+        check(
+            Email::parse,
+            " desk@example.pk ",
+            Ok(Email("desk@example.pk".to_owned())),
+        );
+        check(Email::parse, "a@b.co.jp", Ok(Email("a@b.co.jp".to_owned())));
+        for bad in [
+            "desk.example.pk",
+            "@example.pk",
+            "desk@",
+            "desk@example",
+            "a@b@c.pk",
+            "a@.pk",
+            "a@pk.",
+            "a b@c.pk",
+        ] {
+            check(Email::parse, bad, Err(ValueError::Email(bad.to_owned())));
+        }
+    }
+
+    #[test]
+    fn sectors() {
+        check(Sector::parse, " IT-HR ", Ok(Sector::ItHr));
+        check(Sector::parse, "textiles", Ok(Sector::Textiles));
+        check(
+            Sector::parse,
+            "it_hr",
+            Err(ValueError::Sector("it_hr".to_owned())),
+        );
+        for sector in Sector::ALL {
+            assert_eq!(Sector::parse(sector.as_str()), Ok(sector));
+            let json = serde_json::to_string(&sector).map_err(|e| e.to_string());
+            assert_eq!(json, Ok(format!("\"{}\"", sector.as_str())));
+        }
+    }
+
+    #[test]
+    fn texts_are_trimmed_and_length_checked_in_characters() {
+        let name = |s: &str| Text::parse("legal name", s, 1, 200);
+        check(
+            name,
+            "  Acme (Pvt) Ltd ",
+            Ok(Text("Acme (Pvt) Ltd".to_owned())),
+        );
+        check(name, &"ü".repeat(200), Ok(Text("ü".repeat(200))));
+        let long = "x".repeat(201);
+        check(
+            name,
+            &long,
+            Err(ValueError::TextLength {
+                field: "legal name",
+                min: 1,
+                max: 200,
+                len: 201,
+            }),
+        );
+        check(
+            name,
+            "   ",
+            Err(ValueError::TextLength {
+                field: "legal name",
+                min: 1,
+                max: 200,
+                len: 0,
+            }),
+        );
+        check(
+            name,
+            "Acme\nLtd",
+            Err(ValueError::TextControl {
+                field: "legal name",
+            }),
+        );
+    }
+
+    #[test]
+    fn dates_and_the_expo_window() {
+        let d =
+            |y, m, day| NaiveDate::from_ymd_opt(y, m, day).ok_or(ValueError::Date(String::new()));
+        check(parse_date, " 2025-05-10 ", d(2025, 5, 10));
+        for bad in [
+            "2025-5-10",
+            "10/05/2025",
+            "2025-02-30",
+            "2025-05-10T00:00",
+            "+025-05-10",
+            "",
+        ] {
+            check(parse_date, bad, Err(ValueError::Date(bad.to_owned())));
+        }
+        let arrive = |s: &str| parse_expo_date("arrive", s);
+        check(arrive, "2025-04-13", d(2025, 4, 13));
+        check(arrive, "2025-10-13", d(2025, 10, 13));
+        for (bad, y, m, day) in [("2025-04-12", 2025, 4, 12), ("2025-10-14", 2025, 10, 14)] {
+            let date = NaiveDate::from_ymd_opt(y, m, day).unwrap();
+            check(
+                arrive,
+                bad,
+                Err(ValueError::OutsideExpo {
+                    field: "arrive",
+                    date,
+                }),
+            );
+        }
+    }
+
+    #[test]
+    fn ranges_and_passport_validity() {
+        assert_eq!(
+            check_range("max companies", 20, limits::MAX_COMPANIES),
+            Ok(20)
+        );
+        assert_eq!(
+            check_range("max companies", -1, limits::MAX_COMPANIES),
+            Err(ValueError::Range {
+                field: "max companies",
+                min: 1,
+                max: 500,
+                value: -1
+            })
+        );
+        let date = |s: &str| parse_date(s).unwrap();
+        assert_eq!(
+            passport_valid_until(date("2025-08-31"), 6),
+            date("2026-02-28")
+        );
+        assert_eq!(
+            passport_valid_until(date("2025-05-20"), 0),
+            date("2025-05-20")
+        );
+    }
+
+    #[test]
+    fn stored_values_are_parsed_again_when_read() {
+        let ntn: Result<Ntn, _> = serde_json::from_str("\"12\"");
+        assert!(ntn.is_err());
+        let passport: Result<PassportNo, _> = serde_json::from_str("\"ab1234567\"");
+        assert_eq!(
+            passport.map_err(|e| e.to_string()),
+            Ok(PassportNo("AB1234567".to_owned()))
+        );
+        let text: Result<Text, _> = serde_json::from_str("\"\"");
+        assert!(text.is_err());
+    }
+}
