@@ -1,0 +1,360 @@
+//! Keyed projection state: the incremental `Projector` over stored state, the in-memory `Registry`, and their keys.
+//!
+//! The stored state is one `view/<id>` and one `summary/<id>` per delegation
+//! (JSON). The store keeps it together with the last folded position and
+//! [`crate::STAMP`]; this crate never sees the store, only a [`StateSource`]
+//! to read from, and hands back the keys to write.
+
+use crate::view::{Summary, View};
+use crate::{ProjectionError, Recorded};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Prefix of the per-delegation view keys.
+pub const VIEW_PREFIX: &str = "view/";
+/// Prefix of the per-delegation summary keys.
+pub const SUMMARY_PREFIX: &str = "summary/";
+
+/// The key of a delegation's view.
+pub fn view_key(id: &str) -> String {
+    format!("{VIEW_PREFIX}{id}")
+}
+
+/// The key of a delegation's summary.
+pub fn summary_key(id: &str) -> String {
+    format!("{SUMMARY_PREFIX}{id}")
+}
+
+/// Read access to the stored projection state (the CLI implements it over
+/// the store's `checkpoint_get` / `checkpoint_scan` for [`crate::NAME`]).
+/// Errors are the store's, as text.
+pub trait StateSource {
+    /// One key's value, `None` if absent.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String>;
+    /// Every key starting with `prefix`, with its value, in key order.
+    fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, String>;
+}
+
+/// An in-memory [`StateSource`] (tests, and as-of folds that must not touch
+/// the stored state). `apply` stores a [`Projector::writes`] batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemorySource {
+    /// The keyed state.
+    pub entries: BTreeMap<String, Vec<u8>>,
+}
+
+impl MemorySource {
+    /// Stores a batch of writes (`None` deletes).
+    pub fn apply(&mut self, writes: Vec<(String, Option<Vec<u8>>)>) {
+        for (k, v) in writes {
+            match v {
+                Some(v) => {
+                    self.entries.insert(k, v);
+                }
+                None => {
+                    self.entries.remove(&k);
+                }
+            }
+        }
+    }
+}
+
+impl StateSource for MemorySource {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.entries.get(key).cloned())
+    }
+
+    fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+        Ok(self
+            .entries
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+}
+
+/// Encodes a stored value. Our types serialise to JSON without fail (maps
+/// have string keys only), so a failure here is a bug in this crate.
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("projection state serialises: string map keys only")
+}
+
+fn decode<T: serde::de::DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, ProjectionError> {
+    serde_json::from_slice(bytes).map_err(|e| ProjectionError::Decode {
+        key: key.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn source_error(e: String) -> ProjectionError {
+    ProjectionError::Source(e)
+}
+
+/// Loads one delegation's stored view, `None` if it has none.
+pub fn load_view(src: &dyn StateSource, id: &str) -> Result<Option<View>, ProjectionError> {
+    let key = view_key(id);
+    match src.get(&key).map_err(source_error)? {
+        Some(bytes) => decode(&key, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Loads every delegation's stored summary, in id order.
+pub fn load_summaries(src: &dyn StateSource) -> Result<Vec<Summary>, ProjectionError> {
+    src.scan(SUMMARY_PREFIX)
+        .map_err(source_error)?
+        .iter()
+        .map(|(k, v)| decode(k, v))
+        .collect()
+}
+
+/// Folds one event into a delegation's slot: a creation starts the view,
+/// anything else updates it. Returns whether the event was folded.
+fn fold_into(slot: &mut Option<View>, e: &Recorded) -> bool {
+    match slot {
+        Some(view) => view.apply(e),
+        None => {
+            *slot = View::start(e);
+            slot.is_some()
+        }
+    }
+}
+
+/// The entries stored for one delegation: its view and its summary, under
+/// the stream's name (which the CLI makes the delegation id).
+fn entries_of(id: &str, view: &View) -> [(String, Vec<u8>); 2] {
+    [
+        (summary_key(id), encode(&view.summary())),
+        (view_key(id), encode(view)),
+    ]
+}
+
+/// Folds new events into the stored state, loading each touched
+/// delegation's view once, lazily. Hand it the events after the stored
+/// checkpoint position, then store [`Projector::writes`] with the new
+/// position in one atomic commit.
+pub struct Projector<'a> {
+    src: &'a dyn StateSource,
+    // `None`: loaded, but the delegation has no view (yet).
+    views: BTreeMap<String, Option<View>>,
+    dirty: BTreeSet<String>,
+    folded: u64,
+    position: Option<u64>,
+}
+
+impl<'a> Projector<'a> {
+    /// A projector over the stored state `src`; nothing is read yet.
+    pub fn new(src: &'a dyn StateSource) -> Self {
+        Projector {
+            src,
+            views: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+            folded: 0,
+            position: None,
+        }
+    }
+
+    fn slot(&mut self, id: &str) -> Result<&mut Option<View>, ProjectionError> {
+        if !self.views.contains_key(id) {
+            let view = load_view(self.src, id)?;
+            self.views.insert(id.to_owned(), view);
+        }
+        // Inserted just above when missing.
+        Ok(self.views.entry(id.to_owned()).or_default())
+    }
+
+    /// Folds one event (of stream `e.stream`). An event at or before the
+    /// delegation's last folded position is a repeat and is skipped.
+    pub fn apply(&mut self, e: &Recorded) -> Result<(), ProjectionError> {
+        let slot = self.slot(&e.stream)?;
+        if fold_into(slot, e) {
+            self.dirty.insert(e.stream.clone());
+            self.folded += 1;
+        }
+        self.position = Some(self.position.map_or(e.position, |p| p.max(e.position)));
+        Ok(())
+    }
+
+    /// The changed keys and their new values, to store with the new position.
+    pub fn writes(&self) -> Vec<(String, Option<Vec<u8>>)> {
+        self.dirty
+            .iter()
+            .filter_map(|id| Some((id, self.views.get(id)?.as_ref()?)))
+            .flat_map(|(id, view)| entries_of(id, view))
+            .map(|(k, v)| (k, Some(v)))
+            .collect()
+    }
+
+    /// How many events were folded in (repeats not counted).
+    pub fn folded(&self) -> u64 {
+        self.folded
+    }
+
+    /// The highest position handed in, `None` before the first event.
+    pub fn position(&self) -> Option<u64> {
+        self.position
+    }
+
+    /// A delegation's current view: stored state plus what was folded here.
+    pub fn view(&mut self, id: &str) -> Result<Option<&View>, ProjectionError> {
+        Ok(self.slot(id)?.as_ref())
+    }
+
+    /// Every delegation's summary: stored summaries, with the delegations
+    /// folded here brought up to date.
+    pub fn summaries(&self) -> Result<Vec<Summary>, ProjectionError> {
+        let mut by_id: BTreeMap<String, Summary> = load_summaries(self.src)?
+            .into_iter()
+            .map(|s| (s.id.as_str().to_owned(), s))
+            .collect();
+        for id in &self.dirty {
+            if let Some(Some(view)) = self.views.get(id) {
+                by_id.insert(id.clone(), view.summary());
+            }
+        }
+        Ok(by_id.into_values().collect())
+    }
+}
+
+/// The whole projection folded in memory: for a rebuild (`expo replay`,
+/// whose [`Registry::entries`] replace the stored state), for `verify`, and
+/// for rosters as of an earlier point (which never touch the stored state).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Registry {
+    views: BTreeMap<String, View>,
+    position: u64,
+    folded: u64,
+}
+
+impl Registry {
+    /// Folds one event. Repeats (at or before the delegation's last folded
+    /// position) and events of a stream without a creation are skipped.
+    pub fn apply(&mut self, e: &Recorded) {
+        // The common case (an existing delegation) costs one lookup and no
+        // allocation: a rebuild runs this for every event of the log.
+        let folded = match self.views.get_mut(&e.stream) {
+            Some(view) => view.apply(e),
+            None => match View::start(e) {
+                Some(view) => {
+                    self.views.insert(e.stream.clone(), view);
+                    true
+                }
+                None => false,
+            },
+        };
+        if folded {
+            self.folded += 1;
+        }
+        self.position = self.position.max(e.position);
+    }
+
+    /// Folds `events` in order, stopping at the first one that `as_of` does
+    /// not include (all of them with `None`): the roster or report as of an
+    /// earlier point.
+    pub fn fold<'e>(
+        events: impl IntoIterator<Item = &'e Recorded>,
+        as_of: Option<AsOf>,
+    ) -> Registry {
+        let mut r = Registry::default();
+        for e in events {
+            if as_of.is_some_and(|a| !a.includes(e)) {
+                break;
+            }
+            r.apply(e);
+        }
+        r
+    }
+
+    /// The highest position folded (0 before any).
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// How many events were folded in.
+    pub fn folded(&self) -> u64 {
+        self.folded
+    }
+
+    /// One delegation's view.
+    pub fn view(&self, id: &str) -> Option<&View> {
+        self.views.get(id)
+    }
+
+    /// Every delegation's view, in id order.
+    pub fn views(&self) -> impl Iterator<Item = &View> {
+        self.views.values()
+    }
+
+    /// Every delegation's summary, in id order.
+    pub fn summaries(&self) -> Vec<Summary> {
+        self.views.values().map(View::summary).collect()
+    }
+
+    /// The full keyed state to store, in key order, encoded as it is needed
+    /// (so a rebuild of many delegations streams into the store).
+    pub fn entries(&self) -> impl Iterator<Item = (String, Vec<u8>)> + '_ {
+        let summaries = self
+            .views
+            .iter()
+            .map(|(id, v)| (summary_key(id), encode(&v.summary())));
+        let views = self.views.iter().map(|(id, v)| (view_key(id), encode(v)));
+        // Every "summary/" key sorts before every "view/" key.
+        summaries.chain(views)
+    }
+
+    /// Compares the stored state with this registry, key by key and byte by
+    /// byte: `None` if identical, else the first difference in words.
+    pub fn first_difference(
+        &self,
+        src: &dyn StateSource,
+    ) -> Result<Option<String>, ProjectionError> {
+        let stored = src.scan("").map_err(source_error)?;
+        let mut stored = stored.into_iter();
+        let mut mine = self.entries();
+        loop {
+            match (stored.next(), mine.next()) {
+                (None, None) => return Ok(None),
+                (Some((k, _)), None) => {
+                    return Ok(Some(format!(
+                        "stored state has {k}, which a rebuild does not"
+                    )))
+                }
+                (None, Some((k, _))) => return Ok(Some(format!("stored state lacks {k}"))),
+                (Some((ks, vs)), Some((km, vm))) => {
+                    if ks != km {
+                        let (first, which) = if ks < km {
+                            (ks, "has an extra key")
+                        } else {
+                            (km, "lacks the key")
+                        };
+                        return Ok(Some(format!("stored state {which} {first}")));
+                    }
+                    if vs != vm {
+                        return Ok(Some(format!("stored {ks} differs from a rebuild")));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An earlier point of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// Up to and including this global position.
+    Position(u64),
+    /// The longest prefix of the log recorded at or before this moment: the
+    /// state staff saw then (a prefix, so it is a state that really existed).
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+impl AsOf {
+    /// Whether `e` is inside the point; fold events in order and stop at the
+    /// first one that is not.
+    pub fn includes(&self, e: &Recorded) -> bool {
+        match self {
+            AsOf::Position(p) => e.position <= *p,
+            AsOf::Time(t) => e.recorded_at <= *t,
+        }
+    }
+}
