@@ -159,6 +159,10 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+    /// Damage the storage engine found in its own files, where no event
+    /// position can be named.
+    #[error("store is damaged: {0}")]
+    Damaged(String),
     /// An import that does not continue the store exactly.
     #[error("event {index} of the import does not continue the store: {problem}")]
     Discontinuous {

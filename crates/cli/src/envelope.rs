@@ -1,0 +1,174 @@
+//! Event envelopes as JSON (export lines, `events` output, `--json` results) and back, and the conversions between stored and domain events.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use expo_domain::Event;
+use expo_store::{NewEvent, RecordedEvent, StoreError};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+/// The longest JSON line `import` reads: far above any real event (values are
+/// at most a few hundred characters), low enough to refuse a runaway file.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// The envelope of a stored event as JSON, with the fields the contract lists.
+pub fn to_json(e: &RecordedEvent) -> Value {
+    // Data is stored as JSON text; a record that does not parse is shown as
+    // text rather than dropped (verify reports it properly).
+    let data =
+        serde_json::from_str::<Value>(&e.data).unwrap_or_else(|_| Value::String(e.data.clone()));
+    json!({
+        "position": e.position,
+        "stream": e.stream,
+        "version": e.version,
+        "type": e.event_type,
+        "schema": e.schema,
+        "id": e.id.to_string(),
+        "recorded_at": format_time(e.recorded_at),
+        "command_id": e.command_id.map(|c| c.to_string()),
+        "actor": e.actor,
+        "data": data,
+    })
+}
+
+/// One JSON line for an envelope.
+pub fn to_line(e: &RecordedEvent) -> String {
+    to_json(e).to_string()
+}
+
+/// RFC 3339 in UTC with as many fraction digits as needed, so a time read
+/// back from an export is the same time.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The present moment, to microseconds (the one clock read of a command).
+pub fn now() -> DateTime<Utc> {
+    let t = DateTime::<Utc>::from(std::time::SystemTime::now());
+    let micros = t.timestamp_micros();
+    DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or(t)
+}
+
+/// A domain event made ready to append: a fresh UUID v7, type, schema, data.
+pub fn new_event(e: &Event) -> NewEvent {
+    NewEvent {
+        id: Uuid::now_v7(),
+        event_type: e.type_name().to_owned(),
+        schema: e.schema(),
+        data: e.data_json().to_string(),
+    }
+}
+
+/// Decodes a stored event into the domain's event.
+pub fn decode(e: &RecordedEvent) -> Result<Event, StoreError> {
+    decode_parts(&e.event_type, e.schema, &e.data).map_err(|problem| StoreError::Corrupt {
+        position: e.position,
+        problem,
+    })
+}
+
+/// Decodes an event from its type, schema and data text. A current schema
+/// (the common case: the store upcasts on read) is parsed straight from the
+/// text, without building a JSON tree first.
+fn decode_parts(event_type: &str, schema: u32, data: &str) -> Result<Event, String> {
+    if expo_domain::event::schema_of(event_type) == Some(schema) {
+        // A known type name is a plain identifier, safe to splice in.
+        let tagged = format!("{{\"type\":\"{event_type}\",\"data\":{data}}}");
+        return serde_json::from_str(&tagged)
+            .map_err(|err| format!("event {event_type} has bad data: {err}"));
+    }
+    let value: Value =
+        serde_json::from_str(data).map_err(|err| format!("event data is not JSON: {err}"))?;
+    Event::from_parts(event_type, schema, value).map_err(|err| err.to_string())
+}
+
+/// A stored event and its decoded domain event as the projection takes it.
+pub fn recorded_with(e: &RecordedEvent, event: Event) -> expo_projection::Recorded {
+    expo_projection::Recorded {
+        position: e.position,
+        stream: e.stream.clone(),
+        version: e.version,
+        recorded_at: e.recorded_at,
+        event,
+    }
+}
+
+/// The projection's view of a stored event.
+pub fn recorded(e: &RecordedEvent) -> Result<expo_projection::Recorded, StoreError> {
+    Ok(recorded_with(e, decode(e)?))
+}
+
+/// Parses one export line into a stored event and its domain event,
+/// checking everything the store cannot: the fields, the event type and
+/// schema, and the data.
+pub fn parse_line(line: &str) -> Result<(RecordedEvent, Event), String> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(format!("line is longer than {MAX_LINE_BYTES} bytes"));
+    }
+    let v: Value = serde_json::from_str(line).map_err(|e| {
+        if e.is_eof() {
+            "truncated JSON".to_owned()
+        } else {
+            format!("not valid JSON: {e}")
+        }
+    })?;
+    let Value::Object(o) = v else {
+        return Err("not a JSON object".to_owned());
+    };
+    let position = field_u64(&o, "position")?;
+    let version = field_u64(&o, "version")?;
+    if position == 0 || version == 0 {
+        return Err("position and version start at 1".to_owned());
+    }
+    let stream = field_str(&o, "stream")?.to_owned();
+    expo_domain::values::DelegationId::parse(&stream)
+        .map_err(|e| format!("field \"stream\": {e}"))?;
+    let event_type = field_str(&o, "type")?.to_owned();
+    let schema = u32::try_from(field_u64(&o, "schema")?)
+        .map_err(|_| "field \"schema\" is too large".to_owned())?;
+    let id = Uuid::parse_str(field_str(&o, "id")?)
+        .map_err(|_| "field \"id\" is not a UUID".to_owned())?;
+    let recorded_at = DateTime::parse_from_rfc3339(field_str(&o, "recorded_at")?)
+        .map_err(|_| "field \"recorded_at\" is not an RFC 3339 time".to_owned())?
+        .with_timezone(&Utc);
+    let command_id = match o.get("command_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            Some(Uuid::parse_str(s).map_err(|_| "field \"command_id\" is not a UUID".to_owned())?)
+        }
+        Some(_) => return Err("field \"command_id\" must be a UUID or null".to_owned()),
+    };
+    let actor = field_str(&o, "actor")?.to_owned();
+    let data = match o.get("data") {
+        Some(d @ Value::Object(_)) => d.clone(),
+        _ => return Err("field \"data\" must be a JSON object".to_owned()),
+    };
+    // The whole event must decode now, so the store never holds what it
+    // could not read back (unknown type, unknown schema, bad field).
+    let data = data.to_string();
+    let event = decode_parts(&event_type, schema, &data)?;
+    let recorded = RecordedEvent {
+        position,
+        stream,
+        version,
+        id,
+        event_type,
+        schema,
+        recorded_at,
+        command_id,
+        actor,
+        data,
+    };
+    Ok((recorded, event))
+}
+
+fn field_u64(o: &Map<String, Value>, name: &str) -> Result<u64, String> {
+    o.get(name)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| format!("field {name:?} is missing or not a whole number"))
+}
+
+fn field_str<'a>(o: &'a Map<String, Value>, name: &str) -> Result<&'a str, String> {
+    o.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("field {name:?} is missing or not text"))
+}

@@ -1,0 +1,1249 @@
+//! `SledStore`: opening (lock wait), appends with group commit, import, reads, checkpoints, and durability (flush + fsync).
+
+use crate::api::*;
+use crate::codec::{self, CheckpointMeta, EventFields};
+use crate::guard::{guarded, io_err, sled_err};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// sled's page cache: a modest, soft limit so a full replay stays well under 256 MiB.
+const CACHE_BYTES: u64 = 64 << 20;
+/// Raw bytes per import/replace write batch before it is applied.
+const BATCH_BYTES: usize = 1 << 20;
+/// Positions per stream index block written by an import.
+const INDEX_BLOCK: usize = 1024;
+
+/// The sled-backed event store. Cheap to share: clone it (all clones use one sled `Db`).
+#[derive(Clone)]
+pub struct SledStore {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: sled::Db,
+    path: PathBuf,
+    pub(crate) upcaster: Option<Arc<dyn Upcaster>>,
+    /// Serialises every write: the head (position counter) and write sequence.
+    write: Mutex<WriteState>,
+    /// (write sequence, head) of the last applied batch; a leaf lock.
+    applied: Mutex<(u64, u64)>,
+    /// Group commit: the sequence known durable, and the files to fsync.
+    sync: Mutex<SyncState>,
+    /// The durable head, for subscribers.
+    pub(crate) head_tx: watch::Sender<u64>,
+    /// The head recorded in `expo-head` at the last clean close: sled must
+    /// never come back with less (it silently truncates a damaged log).
+    floor: u64,
+}
+
+/// The file beside sled's where a clean close records the durable head.
+const HEAD_FILE: &str = "expo-head";
+
+fn read_floor(path: &Path) -> u64 {
+    // A missing or unreadable file only weakens the check; it never fails the open.
+    std::fs::read_to_string(path.join(HEAD_FILE))
+        .ok()
+        .and_then(|s| {
+            s.strip_prefix("expo-head v1 ")
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let head = lock(&self.write).head;
+        if head < self.floor
+            || self.db.flush().is_err()
+            || self.sync_files(&mut lock(&self.sync)).is_err()
+        {
+            return;
+        }
+        // Written with a rename and no fsync: every head written here was
+        // already durable, so after a power loss the file holds this value, an
+        // older one, or nothing, each a true lower bound.
+        let tmp = self.path.join(format!("{HEAD_FILE}.tmp"));
+        if std::fs::write(&tmp, format!("expo-head v1 {head}\n")).is_ok() {
+            let _ = std::fs::rename(&tmp, self.path.join(HEAD_FILE));
+        }
+    }
+}
+
+struct WriteState {
+    head: u64,
+    seq: u64,
+    /// A failed import could not remove what it wrote past the head: clean up before the next write.
+    orphans: bool,
+}
+
+struct SyncState {
+    synced_seq: u64,
+    db_file: File,
+    /// Names in the store directory and in `blobs/` already made durable.
+    known_entries: HashSet<PathBuf>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock (a sled panic caught by `guarded`) must not
+    // make the store unusable: the protected values are plain counters.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in directory `path`. If another process
+    /// holds it, retries with back-off for up to `options.wait`, then fails
+    /// with [`StoreError::Locked`].
+    pub fn open(path: &Path, options: OpenOptions) -> Result<SledStore, StoreError> {
+        guarded(|| {
+            let db = open_with_wait(path, options.wait)?;
+            let head = match db.get(codec::KEY_HEAD).map_err(sled_err)? {
+                Some(v) => codec::be_u64(&v).ok_or(StoreError::Corrupt {
+                    position: 0,
+                    problem: "bad head key".into(),
+                })?,
+                None => 0,
+            };
+            let db_file = File::open(path.join("db")).map_err(io_err)?;
+            let (head_tx, _) = watch::channel(head);
+            let store = SledStore {
+                inner: Arc::new(Inner {
+                    db,
+                    path: path.to_path_buf(),
+                    upcaster: options.upcaster,
+                    write: Mutex::new(WriteState {
+                        head,
+                        seq: 0,
+                        orphans: false,
+                    }),
+                    applied: Mutex::new((0, head)),
+                    sync: Mutex::new(SyncState {
+                        synced_seq: 0,
+                        db_file,
+                        known_entries: HashSet::new(),
+                    }),
+                    head_tx,
+                    floor: read_floor(path),
+                }),
+            };
+            {
+                let w = lock(&store.inner.write);
+                store.inner.clean_up(&w)?;
+            }
+            // After a clean close (the head file matches) every file here was
+            // fsynced by that close: remember them without syncing again. After
+            // a crash, fsync everything once (sled may have recovered log
+            // entries, or blob files, that the dead process never fsynced).
+            if read_floor(path) == head && head > 0 {
+                let mut s = lock(&store.inner.sync);
+                for dir in [path.join("blobs"), path.to_path_buf()] {
+                    if let Ok(entries) = std::fs::read_dir(dir) {
+                        s.known_entries.extend(entries.flatten().map(|e| e.path()));
+                    }
+                }
+            } else {
+                File::open(path.join("conf"))
+                    .and_then(|f| f.sync_all())
+                    .map_err(io_err)?;
+            }
+            store.inner.sync_files(&mut lock(&store.inner.sync))?;
+            Ok(store)
+        })
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+fn open_with_wait(path: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let res = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open();
+        match res {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    || e.kind() == std::io::ErrorKind::WouldBlock =>
+            {
+                let waited = start.elapsed();
+                if waited >= wait {
+                    return Err(StoreError::Locked {
+                        path: path.display().to_string(),
+                        waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                    });
+                }
+                std::thread::sleep(pause.min(wait - waited));
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            Err(e) => return Err(sled_err(e)),
+        }
+    }
+}
+
+fn corrupt(position: u64, problem: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        position,
+        problem: problem.into(),
+    }
+}
+
+fn bad_name(problem: String) -> StoreError {
+    StoreError::Io(problem)
+}
+
+impl Inner {
+    /// Refuses writes (and fails verify) when sled came back with fewer events than a clean close recorded.
+    pub(crate) fn check_floor(&self, head: u64) -> Result<(), StoreError> {
+        if head < self.floor {
+            return Err(corrupt(head + 1, format!("the log ends at position {head}, but {} events were stored at the last clean close: the storage engine dropped a damaged part of its log", self.floor)));
+        }
+        Ok(())
+    }
+
+    /// Checks the floor and removes what a failed import left past the head.
+    fn before_write(&self, w: &mut WriteState) -> Result<(), StoreError> {
+        self.check_floor(w.head)?;
+        if w.orphans {
+            self.clean_up(w)?;
+            w.orphans = false;
+        }
+        Ok(())
+    }
+
+    fn head(&self) -> u64 {
+        lock(&self.applied).1
+    }
+
+    /// Applies one batch under the write lock and records the new head.
+    fn apply(
+        &self,
+        w: &mut WriteState,
+        batch: sled::Batch,
+        new_head: u64,
+    ) -> Result<u64, StoreError> {
+        self.db.apply_batch(batch).map_err(sled_err)?;
+        w.head = new_head;
+        w.seq += 1;
+        *lock(&self.applied) = (w.seq, w.head);
+        Ok(w.seq)
+    }
+
+    /// Group commit: returns once write `seq` is durable. One caller flushes
+    /// and fsyncs for every write applied before it started; the others wait
+    /// on the lock and find their write already covered.
+    fn make_durable(&self, seq: u64) -> Result<(), StoreError> {
+        let mut s = lock(&self.sync);
+        if s.synced_seq >= seq {
+            return Ok(());
+        }
+        let (applied_seq, applied_head) = *lock(&self.applied);
+        self.db.flush().map_err(sled_err)?;
+        self.sync_files(&mut s)?;
+        s.synced_seq = applied_seq;
+        self.head_tx.send_if_modified(|h| {
+            let newer = applied_head > *h;
+            if newer {
+                *h = applied_head;
+            }
+            newer
+        });
+        Ok(())
+    }
+
+    /// fsync #2: any new blob file and the `blobs/` directory (before `db`,
+    /// which may point at them). fsync #3: the store directory when its
+    /// entries changed (sled's `snap.*` renames, new files). fsync #1: the
+    /// `db` file (sled's log and pages).
+    fn sync_files(&self, s: &mut SyncState) -> Result<(), StoreError> {
+        // Blobs first: once `db` is durable it may point at them.
+        let blobs = self.path.join("blobs");
+        for dir in [&blobs, &self.path] {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut changed = false;
+            let mut seen = Vec::new();
+            for entry in entries.flatten() {
+                let p = entry.path();
+                if !s.known_entries.contains(&p) {
+                    changed = true;
+                    if dir == &blobs {
+                        // sled never fsyncs blob files.
+                        if let Ok(f) = File::open(&p) {
+                            f.sync_all().map_err(io_err)?;
+                        }
+                    }
+                }
+                seen.push(p);
+            }
+            if changed {
+                File::open(dir).and_then(|f| f.sync_all()).map_err(io_err)?;
+                s.known_entries.extend(seen);
+            }
+        }
+        s.db_file.sync_all().map_err(io_err)
+    }
+
+    /// Removes what a crashed import left past the head, and dead checkpoint
+    /// generations. Cheap when there is nothing to do (two prefix probes).
+    fn clean_up(&self, w: &WriteState) -> Result<(), StoreError> {
+        if let Some(v) = self.db.get(codec::KEY_IMPORT).map_err(sled_err)? {
+            let start = codec::be_u64(&v).ok_or_else(|| corrupt(w.head, "bad import marker"))?;
+            self.remove_past(start)?;
+        }
+        let garbage: Vec<sled::IVec> = self
+            .db
+            .scan_prefix([codec::PFX_GARBAGE])
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(sled_err)?;
+        for g in garbage {
+            let (name, rest) =
+                codec::split_named(&g).ok_or_else(|| corrupt(w.head, "bad garbage key"))?;
+            let generation =
+                codec::be_u64(rest).ok_or_else(|| corrupt(w.head, "bad garbage key"))?;
+            let prefix = codec::state_generation_prefix(name, generation).map_err(bad_name)?;
+            self.remove_prefix(&prefix)?;
+            self.db.remove(&g).map_err(sled_err)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes log records at or after `start` and index blocks starting at or after it, then the import marker.
+    fn remove_past(&self, start: u64) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for k in self
+            .db
+            .range(codec::log_key(start)..=codec::log_key(u64::MAX))
+            .keys()
+        {
+            batch.remove(k.map_err(sled_err)?);
+        }
+        for kv in self.db.scan_prefix([codec::PFX_INDEX]) {
+            let (k, v) = kv.map_err(sled_err)?;
+            if codec::first_indexed_position(&v).is_none_or(|p| p >= start) {
+                batch.remove(k);
+            }
+        }
+        batch.remove(codec::KEY_IMPORT);
+        self.db.apply_batch(batch).map_err(sled_err)
+    }
+
+    fn remove_prefix(&self, prefix: &[u8]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for k in self.db.scan_prefix(prefix).keys() {
+            batch.remove(k.map_err(sled_err)?);
+            n += 1;
+            if n % 10_000 == 0 {
+                self.db
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(sled_err)?;
+            }
+        }
+        self.db.apply_batch(batch).map_err(sled_err)
+    }
+
+    fn stream_head(&self, stream: &str) -> Result<Option<(u64, u64)>, StoreError> {
+        match self.db.get(codec::version_key(stream)).map_err(sled_err)? {
+            Some(v) => codec::read_stream_head(&v)
+                .map(Some)
+                .ok_or_else(|| corrupt(0, format!("bad head of stream {stream}"))),
+            None => Ok(None),
+        }
+    }
+
+    fn checkpoint_meta(&self, name: &str) -> Result<Option<CheckpointMeta>, StoreError> {
+        let key = codec::checkpoint_key(name).map_err(bad_name)?;
+        match self.db.get(key).map_err(sled_err)? {
+            Some(v) => CheckpointMeta::decode(&v)
+                .map(Some)
+                .ok_or_else(|| corrupt(0, format!("bad checkpoint {name}"))),
+            None => Ok(None),
+        }
+    }
+
+    /// Adds a checkpoint's key writes (last write per key wins) to `batch`.
+    fn stage_state_writes(
+        &self,
+        batch: &mut sled::Batch,
+        name: &str,
+        generation: u64,
+        writes: &[(String, Option<Vec<u8>>)],
+    ) -> Result<(), StoreError> {
+        let mut last: BTreeMap<&str, Option<&Vec<u8>>> = BTreeMap::new();
+        for (k, v) in writes {
+            last.insert(k, v.as_ref());
+        }
+        for (key, value) in last {
+            let prefix = codec::state_key_prefix(name, generation, key).map_err(bad_name)?;
+            for old in self.db.scan_prefix(&prefix).keys() {
+                batch.remove(old.map_err(sled_err)?);
+            }
+            if let Some(v) = value {
+                stage_chunks(batch, &prefix, v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes the record holding `position` (the last `L` key at or before it).
+    pub(crate) fn record_at(&self, position: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let found = self
+            .db
+            .range(codec::log_key(0)..=codec::log_key(position))
+            .next_back()
+            .transpose()
+            .map_err(sled_err)?;
+        let Some((k, v)) = found else {
+            return Err(corrupt(position, "no log record holds this position"));
+        };
+        let first = codec::log_key_position(&k).ok_or_else(|| corrupt(position, "bad log key"))?;
+        self.decode_record(first, &v)
+    }
+
+    /// Decodes a record and applies the upcaster to each event.
+    pub(crate) fn decode_record(
+        &self,
+        first: u64,
+        value: &[u8],
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let (count, body) = codec::open_record(value).map_err(|p| corrupt(first, p))?;
+        let mut out = Vec::with_capacity(count as usize);
+        codec::decode_events(&body, count, first, &mut out)
+            .map_err(|(p, problem)| corrupt(p, problem))?;
+        if let Some(up) = &self.upcaster {
+            for e in &mut out {
+                match up.upcast(&e.event_type, e.schema, &e.data) {
+                    Ok(Some((schema, data))) => {
+                        e.schema = schema;
+                        e.data = data;
+                    }
+                    Ok(None) => {}
+                    Err(problem) => {
+                        return Err(corrupt(
+                            e.position,
+                            format!(
+                                "upcasting {} schema {} failed: {problem}",
+                                e.event_type, e.schema
+                            ),
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn stage_chunks(batch: &mut sled::Batch, prefix: &[u8], value: &[u8]) {
+    let mut chunks: Vec<&[u8]> = value.chunks(codec::STATE_CHUNK).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
+    for (i, c) in chunks.into_iter().enumerate() {
+        let mut k = prefix.to_vec();
+        k.extend_from_slice(&(i as u32).to_be_bytes());
+        batch.insert(k, c);
+    }
+}
+
+/// Encodes one append's events into records of about `RECORD_RAW_TARGET` bytes.
+fn stage_records(
+    batch: &mut sled::Batch,
+    first_position: u64,
+    events: impl Iterator<Item = Result<Vec<u8>, StoreError>>,
+) -> Result<u64, StoreError> {
+    let mut body = Vec::new();
+    let mut count = 0u32;
+    let mut record_first = first_position;
+    let mut n = 0u64;
+    for encoded in events {
+        let encoded = encoded?;
+        if count > 0 && body.len() + encoded.len() > codec::RECORD_RAW_TARGET {
+            batch.insert(
+                &codec::log_key(record_first),
+                codec::seal_record(&body, count),
+            );
+            record_first += u64::from(count);
+            body.clear();
+            count = 0;
+        }
+        body.extend_from_slice(&encoded);
+        count += 1;
+        n += 1;
+    }
+    if count > 0 {
+        batch.insert(
+            &codec::log_key(record_first),
+            codec::seal_record(&body, count),
+        );
+    }
+    Ok(n)
+}
+
+fn encode_checked(fields: &EventFields<'_>) -> Result<Vec<u8>, StoreError> {
+    let mut v = Vec::with_capacity(128 + fields.data.len());
+    codec::encode_event(&mut v, fields);
+    if v.len() > codec::MAX_EVENT_BYTES {
+        return Err(StoreError::Io(format!(
+            "event of {} bytes is larger than the store's limit of {} bytes",
+            v.len(),
+            codec::MAX_EVENT_BYTES
+        )));
+    }
+    Ok(v)
+}
+
+impl EventStore for SledStore {
+    fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        meta: &AppendMeta,
+        events: &[NewEvent],
+        checkpoint: Option<&CheckpointWrite>,
+    ) -> Result<AppendOutcome, AppendError> {
+        let inner = &self.inner;
+        let mut conflict = None;
+        let res = guarded(|| {
+            let mut w = lock(&inner.write);
+            inner.before_write(&mut w)?;
+            if let Some(cid) = &meta.command_id {
+                if let Some(v) = inner.db.get(codec::command_key(cid)).map_err(sled_err)? {
+                    let mut o = codec::decode_outcome(&v)
+                        .map_err(|p| corrupt(0, format!("idempotency record of {cid}: {p}")))?;
+                    o.duplicate = true;
+                    return Ok(Some(o));
+                }
+            }
+            let current = inner.stream_head(stream)?.map(|(v, _)| v);
+            let ok = match expected {
+                ExpectedVersion::Any => true,
+                ExpectedVersion::NoStream => current.is_none(),
+                ExpectedVersion::Exactly(n) => current == Some(n),
+            };
+            if !ok {
+                conflict = Some(current);
+                return Ok(None);
+            }
+            let version0 = current.unwrap_or(0);
+            let head0 = w.head;
+            let n = events.len() as u64;
+            let mut outcome = AppendOutcome {
+                stream: stream.to_string(),
+                first_version: version0 + 1,
+                last_version: version0 + n,
+                first_position: head0 + 1,
+                last_position: head0 + n,
+                duplicate: false,
+                checkpoint_applied: false,
+            };
+            if events.is_empty() {
+                return Ok(Some(outcome));
+            }
+            let mut batch = sled::Batch::default();
+            stage_records(
+                &mut batch,
+                head0 + 1,
+                events.iter().enumerate().map(|(i, e)| {
+                    encode_checked(&EventFields {
+                        stream,
+                        version: version0 + 1 + i as u64,
+                        id: &e.id,
+                        event_type: &e.event_type,
+                        schema: e.schema,
+                        recorded_at: &meta.recorded_at,
+                        command_id: meta.command_id.as_ref(),
+                        actor: &meta.actor,
+                        data: &e.data,
+                    })
+                }),
+            )?;
+            let positions: Vec<u64> = (head0 + 1..=head0 + n).collect();
+            batch.insert(
+                codec::index_key(stream, version0 + 1).map_err(bad_name)?,
+                codec::encode_positions(&positions),
+            );
+            batch.insert(
+                codec::version_key(stream),
+                &codec::stream_head_value(version0 + n, head0 + n),
+            );
+            batch.insert(codec::KEY_HEAD, &(head0 + n).to_be_bytes());
+            if let Some(cp) = checkpoint {
+                let m = inner.checkpoint_meta(&cp.name)?;
+                if m.as_ref().map_or(0, |m| m.position) == head0 {
+                    let generation = m.as_ref().map_or(1, |m| m.generation);
+                    inner.stage_state_writes(&mut batch, &cp.name, generation, &cp.writes)?;
+                    let meta = CheckpointMeta {
+                        position: head0 + n,
+                        generation,
+                        stamp: cp.stamp.clone(),
+                    };
+                    batch.insert(
+                        codec::checkpoint_key(&cp.name).map_err(bad_name)?,
+                        meta.encode(),
+                    );
+                    outcome.checkpoint_applied = true;
+                }
+            }
+            if let Some(cid) = &meta.command_id {
+                batch.insert(&codec::command_key(cid), codec::encode_outcome(&outcome));
+            }
+            let seq = inner.apply(&mut w, batch, head0 + n)?;
+            drop(w);
+            inner.make_durable(seq)?;
+            Ok(Some(outcome))
+        })?;
+        match res {
+            Some(o) => Ok(o),
+            None => Err(AppendError::Conflict {
+                stream: stream.to_string(),
+                expected,
+                actual: conflict.flatten(),
+            }),
+        }
+    }
+
+    fn import(
+        &self,
+        events: &mut dyn Iterator<Item = Result<RecordedEvent, StoreError>>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let inner = &self.inner;
+        guarded(|| {
+            let mut w = lock(&inner.write);
+            inner.before_write(&mut w)?;
+            let start = w.head + 1;
+            let mut imp = Import {
+                inner,
+                start,
+                next: start,
+                batch: sled::Batch::default(),
+                batch_bytes: 0,
+                body: Vec::new(),
+                count: 0,
+                record_first: start,
+                streams: HashMap::new(),
+                marked: false,
+            };
+            match imp.run(events, progress) {
+                Ok(0) => Ok(0),
+                Ok(n) => {
+                    // Everything written so far is beyond the head; make it
+                    // durable before the one batch that makes it visible.
+                    inner.db.flush().map_err(sled_err)?;
+                    inner.sync_files(&mut lock(&inner.sync))?;
+                    let mut last = sled::Batch::default();
+                    for (stream, s) in &imp.streams {
+                        if s.touched {
+                            last.insert(
+                                codec::version_key(stream),
+                                &codec::stream_head_value(s.version, s.position),
+                            );
+                        }
+                    }
+                    last.insert(codec::KEY_HEAD, &(start + n - 1).to_be_bytes());
+                    last.remove(codec::KEY_IMPORT);
+                    let seq = inner.apply(&mut w, last, start + n - 1)?;
+                    drop(w);
+                    inner.make_durable(seq)?;
+                    Ok(n)
+                }
+                Err(e) => {
+                    // If this fails too, the `I` marker makes the next write or open clean up.
+                    if imp.marked && inner.remove_past(start).is_err() {
+                        w.orphans = true;
+                    }
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    fn read_stream(&self, stream: &str, from_version: u64) -> Events<'_> {
+        match guarded(|| StreamReader::new(&self.inner, stream, from_version)) {
+            Ok(r) => Box::new(r),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+
+    fn read_all(&self, from_position: u64) -> Events<'_> {
+        Box::new(LogReader::new(
+            self.inner.clone(),
+            from_position,
+            self.inner.head(),
+        ))
+    }
+
+    fn stream_version(&self, stream: &str) -> Result<Option<u64>, StoreError> {
+        guarded(|| Ok(self.inner.stream_head(stream)?.map(|(v, _)| v)))
+    }
+
+    fn streams(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        guarded(|| {
+            let mut out = Vec::new();
+            for kv in self.inner.db.scan_prefix([codec::PFX_VERSION]) {
+                let (k, v) = kv.map_err(sled_err)?;
+                let name = std::str::from_utf8(&k[1..])
+                    .map_err(|_| corrupt(0, "stream name is not UTF-8"))?;
+                let (version, _) = codec::read_stream_head(&v)
+                    .ok_or_else(|| corrupt(0, format!("bad head of stream {name}")))?;
+                out.push((name.to_string(), version));
+            }
+            Ok(out)
+        })
+    }
+
+    fn last_position(&self) -> Result<u64, StoreError> {
+        // Readers must learn of a log the storage engine cut short, not just
+        // writers: a shorter log would otherwise serve silently wrong rosters.
+        let head = self.inner.head();
+        self.inner.check_floor(head)?;
+        Ok(head)
+    }
+
+    fn checkpoint(&self, name: &str) -> Result<Option<Checkpoint>, StoreError> {
+        guarded(|| {
+            Ok(self.inner.checkpoint_meta(name)?.map(|m| Checkpoint {
+                position: m.position,
+                stamp: m.stamp,
+            }))
+        })
+    }
+
+    fn checkpoint_get(&self, name: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        guarded(|| {
+            let Some(m) = self.inner.checkpoint_meta(name)? else {
+                return Ok(None);
+            };
+            let prefix = codec::state_key_prefix(name, m.generation, key).map_err(bad_name)?;
+            let mut value: Option<Vec<u8>> = None;
+            for v in self.inner.db.scan_prefix(&prefix).values() {
+                value
+                    .get_or_insert_with(Vec::new)
+                    .extend_from_slice(&v.map_err(sled_err)?);
+            }
+            Ok(value)
+        })
+    }
+
+    fn checkpoint_scan(
+        &self,
+        name: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        guarded(|| {
+            let Some(m) = self.inner.checkpoint_meta(name)? else {
+                return Ok(Vec::new());
+            };
+            let gen_prefix =
+                codec::state_generation_prefix(name, m.generation).map_err(bad_name)?;
+            let mut scan = gen_prefix.clone();
+            codec::escape_into(&mut scan, prefix.as_bytes());
+            let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+            for kv in self.inner.db.scan_prefix(&scan) {
+                let (k, v) = kv.map_err(sled_err)?;
+                let (key, chunk) =
+                    codec::split_state_suffix(&k[gen_prefix.len()..]).ok_or_else(|| {
+                        corrupt(m.position, format!("bad state key in checkpoint {name}"))
+                    })?;
+                match out.last_mut() {
+                    Some((last, value)) if *last == key && chunk > 0 => value.extend_from_slice(&v),
+                    _ => out.push((key, v.to_vec())),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn checkpoint_commit(
+        &self,
+        write: &CheckpointWrite,
+        expected_position: u64,
+        new_position: u64,
+    ) -> Result<bool, StoreError> {
+        let inner = &self.inner;
+        guarded(|| {
+            let mut w = lock(&inner.write);
+            inner.before_write(&mut w)?;
+            if new_position > w.head {
+                return Err(corrupt(
+                    new_position,
+                    format!(
+                        "checkpoint {} would move beyond the log head {}",
+                        write.name, w.head
+                    ),
+                ));
+            }
+            let m = inner.checkpoint_meta(&write.name)?;
+            if m.as_ref().map_or(0, |m| m.position) != expected_position {
+                return Ok(false);
+            }
+            let generation = m.as_ref().map_or(1, |m| m.generation);
+            let mut batch = sled::Batch::default();
+            inner.stage_state_writes(&mut batch, &write.name, generation, &write.writes)?;
+            let meta = CheckpointMeta {
+                position: new_position,
+                generation,
+                stamp: write.stamp.clone(),
+            };
+            batch.insert(
+                codec::checkpoint_key(&write.name).map_err(bad_name)?,
+                meta.encode(),
+            );
+            let head = w.head;
+            let seq = inner.apply(&mut w, batch, head)?;
+            drop(w);
+            inner.make_durable(seq)?;
+            Ok(true)
+        })
+    }
+
+    fn checkpoint_replace(
+        &self,
+        name: &str,
+        stamp: &str,
+        position: u64,
+        entries: &mut dyn Iterator<Item = (String, Vec<u8>)>,
+    ) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        guarded(|| {
+            let mut w = lock(&inner.write);
+            inner.before_write(&mut w)?;
+            if position > w.head {
+                return Err(corrupt(
+                    position,
+                    format!(
+                        "checkpoint {name} would move beyond the log head {}",
+                        w.head
+                    ),
+                ));
+            }
+            let old = inner.checkpoint_meta(name)?;
+            let generation = old.as_ref().map_or(0, |m| m.generation) + 1;
+            let mark = codec::garbage_key(name, generation).map_err(bad_name)?;
+            let gen_prefix = codec::state_generation_prefix(name, generation).map_err(bad_name)?;
+            // The new generation is marked garbage until the switch: a crash
+            // before it leaves the old state, and the next open removes this one.
+            inner.db.insert(&mark, &[]).map_err(sled_err)?;
+            inner.remove_prefix(&gen_prefix)?;
+            let mut batch = sled::Batch::default();
+            let mut bytes = 0;
+            for (key, value) in entries {
+                let prefix = codec::state_key_prefix(name, generation, &key).map_err(bad_name)?;
+                bytes += prefix.len() + value.len() + 16;
+                stage_chunks(&mut batch, &prefix, &value);
+                if bytes >= BATCH_BYTES {
+                    inner
+                        .db
+                        .apply_batch(std::mem::take(&mut batch))
+                        .map_err(sled_err)?;
+                    bytes = 0;
+                }
+            }
+            inner.db.apply_batch(batch).map_err(sled_err)?;
+            // Sled recovers batches in order, but make the new state durable before the switch anyway.
+            inner.db.flush().map_err(sled_err)?;
+            let mut switch = sled::Batch::default();
+            switch.insert(
+                codec::checkpoint_key(name).map_err(bad_name)?,
+                CheckpointMeta {
+                    position,
+                    generation,
+                    stamp: stamp.to_string(),
+                }
+                .encode(),
+            );
+            switch.remove(mark);
+            let old_generation = old.map(|m| m.generation);
+            if let Some(g) = old_generation {
+                switch.insert(codec::garbage_key(name, g).map_err(bad_name)?, &[]);
+            }
+            let head = w.head;
+            let seq = inner.apply(&mut w, switch, head)?;
+            inner.make_durable(seq)?;
+            if let Some(g) = old_generation {
+                inner.remove_prefix(&codec::state_generation_prefix(name, g).map_err(bad_name)?)?;
+                inner
+                    .db
+                    .remove(codec::garbage_key(name, g).map_err(bad_name)?)
+                    .map_err(sled_err)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let inner = &self.inner;
+        guarded(|| {
+            let w = lock(&inner.write);
+            inner.check_floor(w.head)?;
+            crate::verify::verify(inner, w.head)
+        })
+    }
+}
+
+struct StreamProgress {
+    version: u64,
+    position: u64,
+    touched: bool,
+    pending_first_version: u64,
+    pending: Vec<u64>,
+}
+
+/// An import in progress: records and index blocks written beyond the head.
+struct Import<'a> {
+    inner: &'a Inner,
+    start: u64,
+    next: u64,
+    batch: sled::Batch,
+    batch_bytes: usize,
+    body: Vec<u8>,
+    count: u32,
+    record_first: u64,
+    streams: HashMap<String, StreamProgress>,
+    marked: bool,
+}
+
+impl Import<'_> {
+    fn run(
+        &mut self,
+        events: &mut dyn Iterator<Item = Result<RecordedEvent, StoreError>>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        for (i, item) in events.enumerate() {
+            let index = i as u64 + 1;
+            let e = item?;
+            if e.position != self.next {
+                return Err(StoreError::Discontinuous {
+                    index,
+                    problem: format!("position {} where {} was expected", e.position, self.next),
+                });
+            }
+            if !self.streams.contains_key(&e.stream) {
+                let (version, position) = self.inner.stream_head(&e.stream)?.unwrap_or((0, 0));
+                self.streams.insert(
+                    e.stream.clone(),
+                    StreamProgress {
+                        version,
+                        position,
+                        touched: false,
+                        pending_first_version: version + 1,
+                        pending: Vec::new(),
+                    },
+                );
+            }
+            let s = self
+                .streams
+                .get_mut(&e.stream)
+                .ok_or_else(|| corrupt(e.position, "stream map"))?;
+            if e.version != s.version + 1 {
+                return Err(StoreError::Discontinuous {
+                    index,
+                    problem: format!(
+                        "stream {} version {} where {} was expected",
+                        e.stream,
+                        e.version,
+                        s.version + 1
+                    ),
+                });
+            }
+            let encoded = encode_checked(&EventFields {
+                stream: &e.stream,
+                version: e.version,
+                id: &e.id,
+                event_type: &e.event_type,
+                schema: e.schema,
+                recorded_at: &e.recorded_at,
+                command_id: e.command_id.as_ref(),
+                actor: &e.actor,
+                data: &e.data,
+            })?;
+            s.version = e.version;
+            s.position = e.position;
+            s.touched = true;
+            s.pending.push(e.position);
+            if s.pending.len() >= INDEX_BLOCK {
+                let key = codec::index_key(&e.stream, s.pending_first_version).map_err(bad_name)?;
+                self.batch.insert(key, codec::encode_positions(&s.pending));
+                s.pending.clear();
+                s.pending_first_version = s.version + 1;
+            }
+            if self.count > 0 && self.body.len() + encoded.len() > codec::RECORD_RAW_TARGET {
+                self.seal()?;
+                progress(self.next - self.start);
+            }
+            self.body.extend_from_slice(&encoded);
+            self.count += 1;
+            self.next += 1;
+        }
+        let n = self.next - self.start;
+        if n == 0 {
+            return Ok(0);
+        }
+        self.seal()?;
+        for (stream, s) in &mut self.streams {
+            if !s.pending.is_empty() {
+                let key = codec::index_key(stream, s.pending_first_version).map_err(bad_name)?;
+                self.batch.insert(key, codec::encode_positions(&s.pending));
+            }
+        }
+        self.inner
+            .db
+            .apply_batch(std::mem::take(&mut self.batch))
+            .map_err(sled_err)?;
+        progress(n);
+        Ok(n)
+    }
+
+    fn seal(&mut self) -> Result<(), StoreError> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        if !self.marked {
+            self.batch
+                .insert(codec::KEY_IMPORT, &self.start.to_be_bytes());
+            self.marked = true;
+        }
+        let rec = codec::seal_record(&self.body, self.count);
+        self.batch_bytes += rec.len();
+        self.batch.insert(&codec::log_key(self.record_first), rec);
+        self.record_first += u64::from(self.count);
+        self.body.clear();
+        self.count = 0;
+        if self.batch_bytes >= BATCH_BYTES {
+            self.inner
+                .db
+                .apply_batch(std::mem::take(&mut self.batch))
+                .map_err(sled_err)?;
+            self.batch_bytes = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Streams the log from a position up to a head fixed when reading starts.
+pub(crate) struct LogReader {
+    inner: Arc<Inner>,
+    next: u64,
+    head: u64,
+    iter: Option<sled::Iter>,
+    buf: std::vec::IntoIter<RecordedEvent>,
+    failed: bool,
+}
+
+impl LogReader {
+    pub(crate) fn new(inner: Arc<Inner>, from: u64, head: u64) -> Self {
+        LogReader {
+            inner,
+            next: from.max(1),
+            head,
+            iter: None,
+            buf: Vec::new().into_iter(),
+            failed: false,
+        }
+    }
+
+    fn refill(&mut self) -> Result<bool, StoreError> {
+        if self.iter.is_none() {
+            // Start at the record holding `next`: the last key at or before it.
+            let start = match self
+                .inner
+                .db
+                .range(codec::log_key(0)..=codec::log_key(self.next))
+                .next_back()
+                .transpose()
+                .map_err(sled_err)?
+            {
+                Some((k, _)) => {
+                    codec::log_key_position(&k).ok_or_else(|| corrupt(self.next, "bad log key"))?
+                }
+                None => 1,
+            };
+            self.iter = Some(
+                self.inner
+                    .db
+                    .range(codec::log_key(start)..=codec::log_key(self.head)),
+            );
+        }
+        let Some(iter) = self.iter.as_mut() else {
+            return Ok(false);
+        };
+        match iter.next().transpose().map_err(sled_err)? {
+            None => Ok(false),
+            Some((k, v)) => {
+                let first =
+                    codec::log_key_position(&k).ok_or_else(|| corrupt(self.next, "bad log key"))?;
+                let mut events = self.inner.decode_record(first, &v)?;
+                let next = self.next;
+                events.retain(|e| e.position >= next);
+                self.buf = events.into_iter();
+                Ok(true)
+            }
+        }
+    }
+}
+
+impl Iterator for LogReader {
+    type Item = Result<RecordedEvent, StoreError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.failed || self.next > self.head {
+                return None;
+            }
+            if let Some(e) = self.buf.next() {
+                if e.position != self.next {
+                    self.failed = true;
+                    return Some(Err(corrupt(
+                        self.next,
+                        format!("log jumps to position {}", e.position),
+                    )));
+                }
+                self.next += 1;
+                return Some(Ok(e));
+            }
+            match guarded(|| self.refill()) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.failed = true;
+                    return Some(Err(corrupt(self.next, "log ends before the head")));
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+/// Reads one stream through its index blocks, decoding the records that hold its events.
+struct StreamReader<'a> {
+    inner: &'a Inner,
+    stream: String,
+    positions: std::vec::IntoIter<u64>,
+    blocks: sled::Iter,
+    next_version: u64,
+    from_version: u64,
+    last_version: u64,
+    cache: Vec<RecordedEvent>,
+    failed: bool,
+}
+
+impl<'a> StreamReader<'a> {
+    fn new(inner: &'a Inner, stream: &str, from_version: u64) -> Result<Self, StoreError> {
+        let from_version = from_version.max(1);
+        let last_version = inner.stream_head(stream)?.map_or(0, |(v, _)| v);
+        let prefix = codec::index_prefix(stream).map_err(bad_name)?;
+        let from_key = codec::index_key(stream, from_version).map_err(bad_name)?;
+        let start = inner
+            .db
+            .range(prefix.clone()..=from_key)
+            .next_back()
+            .transpose()
+            .map_err(sled_err)?
+            .map(|(k, _)| k.to_vec())
+            .unwrap_or(prefix.clone());
+        let end = codec::index_key(stream, u64::MAX).map_err(bad_name)?;
+        Ok(StreamReader {
+            inner,
+            stream: stream.to_string(),
+            positions: Vec::new().into_iter(),
+            blocks: inner.db.range(start..=end),
+            next_version: 0,
+            from_version,
+            last_version,
+            cache: Vec::new(),
+            failed: false,
+        })
+    }
+
+    fn step(&mut self) -> Result<Option<RecordedEvent>, StoreError> {
+        loop {
+            if self.next_version > self.last_version && self.next_version != 0 {
+                return Ok(None);
+            }
+            let Some(position) = self.positions.next() else {
+                let Some((k, v)) = self.blocks.next().transpose().map_err(sled_err)? else {
+                    return Ok(None);
+                };
+                let first_version = k
+                    .get(k.len().saturating_sub(8)..)
+                    .filter(|_| k.len() >= 8)
+                    .and_then(codec::be_u64)
+                    .ok_or_else(|| corrupt(0, "bad index key"))?;
+                let positions = codec::decode_positions(&v).map_err(|p| corrupt(0, p))?;
+                if self.next_version != 0 && first_version != self.next_version {
+                    return Err(corrupt(
+                        positions[0],
+                        format!(
+                            "stream index jumps from version {} to {first_version}",
+                            self.next_version
+                        ),
+                    ));
+                }
+                self.next_version = first_version;
+                self.positions = positions.into_iter();
+                continue;
+            };
+            let version = self.next_version;
+            self.next_version += 1;
+            if version < self.from_version {
+                continue;
+            }
+            if version > self.last_version {
+                return Ok(None);
+            }
+            let hit = |c: &Vec<RecordedEvent>| {
+                c.first().is_some_and(|f| f.position <= position)
+                    && c.last().is_some_and(|l| l.position >= position)
+            };
+            if !hit(&self.cache) {
+                self.cache = self.inner.record_at(position)?;
+            }
+            let first = self.cache.first().map_or(0, |f| f.position);
+            let e = self
+                .cache
+                .get((position - first) as usize)
+                .cloned()
+                .ok_or_else(|| corrupt(position, "stream index points outside its record"))?;
+            if e.version != version || e.stream != self.stream {
+                return Err(corrupt(
+                    position,
+                    format!(
+                        "stream index says version {version}, the log says {}",
+                        e.version
+                    ),
+                ));
+            }
+            return Ok(Some(e));
+        }
+    }
+}
+
+impl Iterator for StreamReader<'_> {
+    type Item = Result<RecordedEvent, StoreError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match guarded(|| self.step()) {
+            Ok(Some(e)) => Some(Ok(e)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}

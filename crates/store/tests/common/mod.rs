@@ -1,0 +1,86 @@
+//! Shared helpers for the store's tests: opening stores, making events and metadata.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use expo_store::*;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub fn options() -> OpenOptions {
+    OpenOptions {
+        wait: Duration::from_secs(10),
+        upcaster: None,
+    }
+}
+
+pub fn open(dir: &Path) -> SledStore {
+    SledStore::open(dir, options()).expect("open store")
+}
+
+pub fn open_with(dir: &Path, upcaster: Arc<dyn Upcaster>) -> SledStore {
+    SledStore::open(
+        dir,
+        OpenOptions {
+            wait: Duration::from_secs(10),
+            upcaster: Some(upcaster),
+        },
+    )
+    .expect("open store")
+}
+
+pub fn at() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_750_000_000, 123_456_789).expect("time")
+}
+
+pub fn meta(command_id: Option<Uuid>) -> AppendMeta {
+    AppendMeta {
+        command_id,
+        actor: "tester".into(),
+        recorded_at: at(),
+    }
+}
+
+pub fn event(data: &str) -> NewEvent {
+    NewEvent {
+        id: Uuid::now_v7(),
+        event_type: "Thing".into(),
+        schema: 1,
+        data: data.to_string(),
+    }
+}
+
+pub fn events(n: usize, tag: &str) -> Vec<NewEvent> {
+    (0..n)
+        .map(|i| event(&format!(r#"{{"tag":"{tag}","i":{i}}}"#)))
+        .collect()
+}
+
+pub fn all(store: &SledStore) -> Vec<RecordedEvent> {
+    store
+        .read_all(1)
+        .collect::<Result<Vec<_>, _>>()
+        .expect("read_all")
+}
+
+pub fn stream(store: &SledStore, name: &str, from: u64) -> Vec<RecordedEvent> {
+    store
+        .read_stream(name, from)
+        .collect::<Result<Vec<_>, _>>()
+        .expect("read_stream")
+}
+
+/// Reopens a store right after dropping it (sled may release its lock a moment later).
+pub fn reopen(store: SledStore) -> SledStore {
+    let dir = store.path().to_path_buf();
+    drop(store);
+    open(&dir)
+}
+
+/// Appends to a stream with no version check and no command id.
+pub fn append_any(store: &SledStore, stream: &str, events: &[NewEvent]) -> AppendOutcome {
+    store
+        .append(stream, ExpectedVersion::Any, &meta(None), events, None)
+        .expect("append")
+}
