@@ -12,5 +12,6 @@ mod faults;
 mod fixtures;
 mod harness;
 mod maintenance;
+mod projection;
 mod reads;
 mod writes;

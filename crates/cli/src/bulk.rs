@@ -430,25 +430,55 @@ pub fn import(ctx: &Context, path: &Path) -> Result<(), Failure> {
         // The first bad line, kept aside: the store only sees that the
         // import stopped, and writes nothing.
         let bad_line: RefCell<Option<(u64, String)>> = RefCell::new(None);
-        let imported = {
-            let mut lines = JsonLines::new(BufReader::with_capacity(1 << 20, file));
-            let mut events = std::iter::from_fn(|| {
-                let failed = |n: u64, problem: String| {
+        // A second thread reads the lines and parses every other batch,
+        // handing the rest over as text: this thread parses those, folds and
+        // stores, which balances the two (parsing is most of the work). The
+        // reader stops at the first bad line, or as soon as this side stops
+        // taking; batches are taken in order, so the first bad line is the
+        // one reported.
+        let imported = std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Lines>(PARSED_IN_FLIGHT);
+            s.spawn(move || {
+                let mut lines = JsonLines::new(BufReader::with_capacity(1 << 20, file));
+                let mut parse_here = true;
+                let mut batch = Vec::with_capacity(PARSED_BATCH);
+                loop {
+                    let line = match lines.next_line() {
+                        Ok(None) => break,
+                        Ok(Some(line)) => Ok(line),
+                        Err(bad) => Err(bad),
+                    };
+                    let bad = line.is_err();
+                    batch.push(line);
+                    if bad || batch.len() == PARSED_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSED_BATCH));
+                        let message = if parse_here {
+                            Lines::Parsed(full.into_iter().map(parse).collect())
+                        } else {
+                            Lines::Text(full)
+                        };
+                        parse_here = !parse_here;
+                        if tx.send(message).is_err() || bad {
+                            return;
+                        }
+                    }
+                }
+                let _ = tx.send(Lines::Text(batch));
+            });
+            let mut parsed = rx.into_iter().flat_map(|lines| match lines {
+                Lines::Parsed(parsed) => parsed,
+                Lines::Text(text) => text.into_iter().map(parse).collect(),
+            });
+            let mut events = std::iter::from_fn(|| match parsed.next()? {
+                Ok((stored, event)) => {
+                    if let Some(r) = registry.as_mut() {
+                        r.apply_owned(envelope::recorded_with(&stored, event));
+                    }
+                    Some(Ok(stored))
+                }
+                Err((n, problem)) => {
                     *bad_line.borrow_mut() = Some((n, problem.clone()));
                     Some(Err(StoreError::Discontinuous { index: n, problem }))
-                };
-                match lines.next_line() {
-                    Ok(None) => None,
-                    Ok(Some((n, text))) => match envelope::parse_line(&text) {
-                        Ok((stored, event)) => {
-                            if let Some(r) = registry.as_mut() {
-                                r.apply(&envelope::recorded_with(&stored, event));
-                            }
-                            Some(Ok(stored))
-                        }
-                        Err(problem) => failed(n, problem),
-                    },
-                    Err((n, problem)) => failed(n, problem),
                 }
             });
             // Progress against an estimate of the count (about 350 bytes a line).
@@ -456,7 +486,7 @@ pub fn import(ctx: &Context, path: &Path) -> Result<(), Failure> {
             let imported = store.import(&mut events, &mut |n| progress.set(n));
             progress.finish();
             imported
-        };
+        });
         let n = match imported {
             Ok(n) => n,
             Err(StoreError::Discontinuous { index, problem }) => {
@@ -476,7 +506,7 @@ pub fn import(ctx: &Context, path: &Path) -> Result<(), Failure> {
         };
         let write_secs = started.elapsed().as_secs_f64();
         match registry {
-            Some(r) => project::replace(store.as_ref(), &r, store.last_position()?)?,
+            Some(r) => project::replace(store.as_ref(), r, store.last_position()?)?,
             None => {
                 project::catch_up(store.as_ref(), true)?;
             }
@@ -508,6 +538,29 @@ pub fn import(ctx: &Context, path: &Path) -> Result<(), Failure> {
         }
     }
 }
+
+/// One export line parsed: the event to store and its domain event, or the
+/// line's number and what is wrong with it.
+type Parsed = Result<(expo_store::RecordedEvent, expo_domain::Event), (u64, String)>;
+
+/// A batch of export lines from the reading thread of an import: parsed
+/// there, or left as text (or what made a line unreadable) for the other.
+enum Lines {
+    Parsed(Vec<Parsed>),
+    Text(Vec<Result<(u64, String), (u64, String)>>),
+}
+
+/// Parses one read line (numbered), or passes on why it could not be read.
+fn parse(line: Result<(u64, String), (u64, String)>) -> Parsed {
+    let (n, text) = line?;
+    envelope::parse_line(&text).map_err(|problem| (n, problem))
+}
+
+/// Lines per batch from the reading thread of an import.
+const PARSED_BATCH: usize = 1024;
+
+/// Batches in flight from the reading thread of an import.
+const PARSED_IN_FLIGHT: usize = 4;
 
 /// Events per second, guarding against a zero duration.
 pub fn rate(n: u64, secs: f64) -> f64 {

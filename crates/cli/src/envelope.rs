@@ -71,14 +71,22 @@ pub fn decode(e: &RecordedEvent) -> Result<Event, StoreError> {
 /// text, without building a JSON tree first.
 fn decode_parts(event_type: &str, schema: u32, data: &str) -> Result<Event, String> {
     if expo_domain::event::schema_of(event_type) == Some(schema) {
-        // A known type name is a plain identifier, safe to splice in.
-        let tagged = format!("{{\"type\":\"{event_type}\",\"data\":{data}}}");
-        return serde_json::from_str(&tagged)
+        return tagged::decode(event_type, data)
             .map_err(|err| format!("event {event_type} has bad data: {err}"));
     }
     let value: Value =
         serde_json::from_str(data).map_err(|err| format!("event data is not JSON: {err}"))?;
     Event::from_parts(event_type, schema, value).map_err(|err| err.to_string())
+}
+
+/// [`decode_parts`] for data already parsed (an export line's): decoded
+/// from the tree, not written out and parsed again.
+fn decode_value(event_type: &str, schema: u32, data: &Value) -> Result<Event, String> {
+    if expo_domain::event::schema_of(event_type) == Some(schema) {
+        return tagged::decode_value(event_type, data)
+            .map_err(|err| format!("event {event_type} has bad data: {err}"));
+    }
+    Event::from_parts(event_type, schema, data.clone()).map_err(|err| err.to_string())
 }
 
 /// A stored event and its decoded domain event as the projection takes it.
@@ -90,6 +98,18 @@ pub fn recorded_with(e: &RecordedEvent, event: Event) -> expo_projection::Record
         recorded_at: e.recorded_at,
         event,
     }
+}
+
+/// The projection's view of a stored event, taking it apart (no copies).
+pub fn into_recorded(e: RecordedEvent) -> Result<expo_projection::Recorded, StoreError> {
+    let event = decode(&e)?;
+    Ok(expo_projection::Recorded {
+        position: e.position,
+        stream: e.stream,
+        version: e.version,
+        recorded_at: e.recorded_at,
+        event,
+    })
 }
 
 /// The projection's view of a stored event.
@@ -139,13 +159,13 @@ pub fn parse_line(line: &str) -> Result<(RecordedEvent, Event), String> {
     };
     let actor = field_str(&o, "actor")?.to_owned();
     let data = match o.get("data") {
-        Some(d @ Value::Object(_)) => d.clone(),
+        Some(d @ Value::Object(_)) => d,
         _ => return Err("field \"data\" must be a JSON object".to_owned()),
     };
     // The whole event must decode now, so the store never holds what it
     // could not read back (unknown type, unknown schema, bad field).
+    let event = decode_value(&event_type, schema, data)?;
     let data = data.to_string();
-    let event = decode_parts(&event_type, schema, &data)?;
     let recorded = RecordedEvent {
         position,
         stream,
@@ -171,4 +191,105 @@ fn field_str<'a>(o: &'a Map<String, Value>, name: &str) -> Result<&'a str, Strin
     o.get(name)
         .and_then(Value::as_str)
         .ok_or_else(|| format!("field {name:?} is missing or not text"))
+}
+
+/// The domain's events are adjacently tagged (`{"type": …, "data": …}`);
+/// this hands the type and the data text to their derived decoder as that
+/// map without writing it out, so a replay copies no event's data.
+mod tagged {
+    use expo_domain::Event;
+    use serde::de::value::BorrowedStrDeserializer;
+    use serde::de::{DeserializeSeed, MapAccess, Visitor};
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    /// Decodes an event of a known type from its data text.
+    pub fn decode(event_type: &str, data: &str) -> Result<Event, serde_json::Error> {
+        Event::deserialize(Tagged {
+            event_type,
+            data: Data::Text(data),
+        })
+    }
+
+    /// Decodes an event of a known type from its parsed data.
+    pub fn decode_value(event_type: &str, data: &Value) -> Result<Event, serde_json::Error> {
+        Event::deserialize(Tagged {
+            event_type,
+            data: Data::Value(data),
+        })
+    }
+
+    /// The event's data, as text or already parsed.
+    #[derive(Clone, Copy)]
+    enum Data<'a> {
+        Text(&'a str),
+        Value(&'a Value),
+    }
+
+    struct Tagged<'a> {
+        event_type: &'a str,
+        data: Data<'a>,
+    }
+
+    impl<'de> serde::Deserializer<'de> for Tagged<'de> {
+        type Error = serde_json::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            visitor.visit_map(Fields {
+                event_type: self.event_type,
+                data: self.data,
+                next: 0,
+            })
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map struct enum identifier ignored_any
+        }
+    }
+
+    /// The two entries, "type" then "data".
+    struct Fields<'a> {
+        event_type: &'a str,
+        data: Data<'a>,
+        next: u8,
+    }
+
+    impl<'de> MapAccess<'de> for Fields<'de> {
+        type Error = serde_json::Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, Self::Error> {
+            let key = match self.next {
+                0 => "type",
+                1 => "data",
+                _ => return Ok(None),
+            };
+            seed.deserialize(BorrowedStrDeserializer::new(key))
+                .map(Some)
+        }
+
+        fn next_value_seed<V: DeserializeSeed<'de>>(
+            &mut self,
+            seed: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.next += 1;
+            if self.next == 1 {
+                return seed.deserialize(BorrowedStrDeserializer::new(self.event_type));
+            }
+            match self.data {
+                Data::Value(data) => seed.deserialize(data),
+                Data::Text(data) => {
+                    let mut de = serde_json::Deserializer::from_str(data);
+                    let value = seed.deserialize(&mut de)?;
+                    // Nothing may follow the data object.
+                    de.end()?;
+                    Ok(value)
+                }
+            }
+        }
+    }
 }

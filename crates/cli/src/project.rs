@@ -12,6 +12,17 @@ use expo_store::{CheckpointWrite, EventStore, RecordedEvent, StoreError};
 /// changed key in memory anyway.
 const REBUILD_THRESHOLD: u64 = 50_000;
 
+/// With `EXPO_TRACE=1`, one line on stderr saying how much projection work a
+/// run did, so tests and operators can see that a read folded only the new
+/// events (the counts are otherwise invisible by design).
+fn trace(line: std::fmt::Arguments<'_>) {
+    if std::env::var_os("EXPO_TRACE").is_some_and(|v| v == "1") {
+        use std::io::Write;
+        // A trace that cannot be written is not worth failing the command for.
+        let _ = writeln!(std::io::stderr().lock(), "expo: trace: {line}");
+    }
+}
+
 /// The projection's stored state, read through the store.
 pub struct StoreSource<'a>(pub &'a dyn EventStore);
 
@@ -58,6 +69,10 @@ pub fn inline_checkpoint(
         };
         projector.apply(&rec).map_err(projection_failure)?;
     }
+    trace(format_args!(
+        "rosters folded {} events with the append from position {head}",
+        recorded.len()
+    ));
     Ok(Some(CheckpointWrite {
         name: NAME.to_owned(),
         stamp: STAMP.to_owned(),
@@ -76,6 +91,9 @@ pub fn catch_up(store: &dyn EventStore, show_progress: bool) -> Result<u64, Fail
         _ => return rebuild(store, show_progress),
     };
     if from == head {
+        trace(format_args!(
+            "rosters caught up 0 events from position {from}"
+        ));
         return Ok(0);
     }
     if head - from > REBUILD_THRESHOLD {
@@ -104,6 +122,9 @@ pub fn catch_up(store: &dyn EventStore, show_progress: bool) -> Result<u64, Fail
     // If another process moved the checkpoint meanwhile it did the same
     // work; ours is simply not needed.
     store.checkpoint_commit(&write, from, last)?;
+    trace(format_args!(
+        "rosters caught up {n} events from position {from}"
+    ));
     Ok(n)
 }
 
@@ -111,38 +132,116 @@ pub fn catch_up(store: &dyn EventStore, show_progress: bool) -> Result<u64, Fail
 /// atomic switch. Returns how many events were folded.
 pub fn rebuild(store: &dyn EventStore, show_progress: bool) -> Result<u64, Failure> {
     let head = store.last_position()?;
+    trace(format_args!(
+        "rosters rebuilding {head} events from position 0"
+    ));
     let registry = fold_until(store, head, |_| true, show_progress)?;
-    replace(store, &registry, head)?;
+    trace(format_args!("rosters folded {head} events, storing them"));
+    replace(store, registry, head)?;
+    trace(format_args!(
+        "rosters caught up {head} events from position 0"
+    ));
     Ok(head)
 }
+
+/// Events per batch handed from the reading thread to the folding one:
+/// large enough that the channel costs nothing per event, small enough that
+/// the batches in flight hold little memory.
+const BATCH: usize = 1024;
+
+/// Batches in flight between the two threads of a fold or a store.
+const IN_FLIGHT: usize = 4;
 
 /// Stores a registry folded from the whole log up to `position` as the
 /// rosters' state, in one atomic switch (used after a bulk write that
 /// folded its events as it wrote them, instead of reading them back).
-pub fn replace(store: &dyn EventStore, registry: &Registry, position: u64) -> Result<(), Failure> {
-    let mut entries = registry.entries();
-    store.checkpoint_replace(NAME, STAMP, position, &mut entries)?;
-    Ok(())
+///
+/// A second thread encodes the views while this one writes them, and each
+/// view is dropped once encoded, so the projection is never held twice.
+pub fn replace(store: &dyn EventStore, registry: Registry, position: u64) -> Result<(), Failure> {
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, Vec<u8>)>>(IN_FLIGHT);
+        s.spawn(move || {
+            let mut batch = Vec::with_capacity(64);
+            for entry in registry.into_entries() {
+                batch.push(entry);
+                if batch.len() == 64 && tx.send(std::mem::take(&mut batch)).is_err() {
+                    // The writer stopped (it failed): nothing more to encode.
+                    return;
+                }
+            }
+            let _ = tx.send(batch);
+        });
+        let mut entries = rx.into_iter().flatten();
+        store.checkpoint_replace(NAME, STAMP, position, &mut entries)?;
+        Ok(())
+    })
 }
 
 /// Folds the log from the start into an in-memory registry, up to position
 /// `until` and while `keep` holds (for `--as-of`), touching no stored state.
+///
+/// Reading and decoding (the larger part of the work) run on a second
+/// thread, handing batches of decoded events to this one, which folds them
+/// (moving each event's values into the views). Splitting the decoding
+/// between both threads measured slower: the folder then competes for the
+/// allocator and the cache with the reader.
 pub fn fold_until(
     store: &dyn EventStore,
     until: u64,
-    mut keep: impl FnMut(&RecordedEvent) -> bool,
+    mut keep: impl FnMut(&RecordedEvent) -> bool + Send,
     show_progress: bool,
 ) -> Result<Registry, Failure> {
     let progress = Progress::new(show_progress, until, "folding events");
     let mut registry = Registry::default();
-    for e in store.read_all(1) {
-        let e = e?;
-        if e.position > until || !keep(&e) {
-            break;
+    std::thread::scope(|s| {
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<Result<Vec<Recorded>, StoreError>>(IN_FLIGHT);
+        s.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for e in store.read_all(1) {
+                let item = e.and_then(|e| {
+                    if e.position > until || !keep(&e) {
+                        Ok(None)
+                    } else {
+                        envelope::into_recorded(e).map(Some)
+                    }
+                });
+                match item {
+                    Ok(Some(item)) => {
+                        batch.push(item);
+                        if batch.len() == BATCH
+                            && tx
+                                .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                                .is_err()
+                        {
+                            // The folder stopped: nothing more to read.
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(err) => {
+                        // Everything before the failure first, then the failure.
+                        let _ = tx.send(Ok(batch));
+                        let _ = tx.send(Err(err));
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send(Ok(batch));
+        });
+        for batch in rx {
+            let mut last = None;
+            for e in batch? {
+                last = Some(e.position);
+                registry.apply_owned(e);
+            }
+            if let Some(last) = last {
+                progress.set(last);
+            }
         }
-        registry.apply(&envelope::recorded(&e)?);
-        progress.set(e.position);
-    }
+        Ok::<(), Failure>(())
+    })?;
     progress.finish();
     Ok(registry)
 }

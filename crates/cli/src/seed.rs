@@ -134,7 +134,7 @@ pub fn run(ctx: &Context, a: &SeedArgs) -> Result<(), Failure> {
     let n = imported?;
     let write_secs = started.elapsed().as_secs_f64();
     match generator.registry.take() {
-        Some(r) => project::replace(store.as_ref(), &r, store.last_position()?)?,
+        Some(r) => project::replace(store.as_ref(), r, store.last_position()?)?,
         None => {
             project::catch_up(store.as_ref(), true)?;
         }

@@ -18,6 +18,22 @@ use std::collections::BTreeMap;
 // their names here, so the stored spelling is the one `as_str` gives.
 pub use expo_domain::{DelegationStatus, RegistrationStatus};
 
+// Written by name as well, so any serde format (not only self-describing
+// ones like JSON) reads back what was written.
+fn ser_delegation_status<S: serde::Serializer>(
+    status: &DelegationStatus,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(status.as_str())
+}
+
+fn ser_registration_status<S: serde::Serializer>(
+    status: &RegistrationStatus,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(status.as_str())
+}
+
 fn de_delegation_status<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<DelegationStatus, D::Error> {
@@ -111,7 +127,10 @@ pub struct Registration {
     /// City.
     pub city: Text,
     /// Where it stands.
-    #[serde(deserialize_with = "de_registration_status")]
+    #[serde(
+        serialize_with = "ser_registration_status",
+        deserialize_with = "de_registration_status"
+    )]
     pub status: RegistrationStatus,
     /// Current delegates, in the order they were added.
     pub delegates: Vec<Delegate>,
@@ -138,7 +157,10 @@ pub struct View {
     /// Months a passport must stay valid after departure.
     pub passport_validity_months: u32,
     /// Open or closed.
-    #[serde(deserialize_with = "de_delegation_status")]
+    #[serde(
+        serialize_with = "ser_delegation_status",
+        deserialize_with = "de_delegation_status"
+    )]
     pub status: DelegationStatus,
     /// The latest registration of each company, by NTN.
     pub companies: BTreeMap<Ntn, Registration>,
@@ -195,12 +217,23 @@ impl View {
     /// Returns false, changing nothing, for a repeat (position not after
     /// the view's); any other event is folded and moves the position.
     pub fn apply(&mut self, e: &Recorded) -> bool {
-        if e.position <= self.position {
+        // A repeat is skipped before anything is copied.
+        e.position > self.position && self.fold(e.position, e.version, e.event.clone())
+    }
+
+    /// [`View::apply`] for an event handed over whole: what the view keeps
+    /// is moved in, not copied (a rebuild folds every event of the log).
+    pub fn apply_owned(&mut self, e: Recorded) -> bool {
+        e.position > self.position && self.fold(e.position, e.version, e.event)
+    }
+
+    fn fold(&mut self, position: u64, version: u64, event: Event) -> bool {
+        if position <= self.position {
             return false;
         }
-        self.position = e.position;
-        self.version = e.version;
-        match &e.event {
+        self.position = position;
+        self.version = version;
+        match event {
             // A stream has one creation; a second one changes nothing.
             Event::DelegationCreated { .. } => {}
             Event::CompanyRegistered {
@@ -210,33 +243,33 @@ impl View {
                 city,
                 contact_email: _,
             } => {
+                self.waitlist.retain(|n| n != &ntn);
                 let new = Registration {
-                    legal_name: legal_name.clone(),
-                    sector: *sector,
-                    city: city.clone(),
+                    legal_name,
+                    sector,
+                    city,
                     status: RegistrationStatus::Submitted,
                     delegates: Vec::new(),
                 };
-                if let Some(old) = self.companies.insert(ntn.clone(), new) {
+                if let Some(old) = self.companies.insert(ntn, new) {
                     self.replaced.add(old.status);
                 }
-                self.waitlist.retain(|n| n != ntn);
             }
             Event::CompanyApproved { ntn } | Event::CompanyPromoted { ntn } => {
-                self.set_status(ntn, RegistrationStatus::Approved);
+                self.set_status(&ntn, RegistrationStatus::Approved);
             }
             Event::CompanyWaitlisted { ntn } => {
-                if self.set_status(ntn, RegistrationStatus::Waitlisted)
-                    && !self.waitlist.contains(ntn)
+                if self.set_status(&ntn, RegistrationStatus::Waitlisted)
+                    && !self.waitlist.contains(&ntn)
                 {
-                    self.waitlist.push(ntn.clone());
+                    self.waitlist.push(ntn);
                 }
             }
             Event::CompanyRejected { ntn, .. } => {
-                self.set_status(ntn, RegistrationStatus::Rejected);
+                self.set_status(&ntn, RegistrationStatus::Rejected);
             }
             Event::CompanyWithdrawn { ntn, .. } => {
-                self.set_status(ntn, RegistrationStatus::Withdrawn);
+                self.set_status(&ntn, RegistrationStatus::Withdrawn);
             }
             Event::DelegateAdded {
                 ntn,
@@ -246,26 +279,26 @@ impl View {
                 passport_expiry,
                 designation,
             } => {
-                if let Some(r) = self.companies.get_mut(ntn) {
+                if let Some(r) = self.companies.get_mut(&ntn) {
                     r.delegates.push(Delegate {
-                        full_name: full_name.clone(),
-                        passport_no: passport_no.clone(),
-                        nationality: nationality.clone(),
-                        passport_expiry: *passport_expiry,
-                        designation: designation.clone(),
+                        full_name,
+                        passport_no,
+                        nationality,
+                        passport_expiry,
+                        designation,
                     });
                 }
             }
             Event::DelegateRemoved {
                 ntn, passport_no, ..
             } => {
-                if let Some(r) = self.companies.get_mut(ntn) {
-                    r.delegates.retain(|d| &d.passport_no != passport_no);
+                if let Some(r) = self.companies.get_mut(&ntn) {
+                    r.delegates.retain(|d| d.passport_no != passport_no);
                 }
             }
-            Event::LeaderAssigned { passport_no } => self.leader = Some(passport_no.clone()),
+            Event::LeaderAssigned { passport_no } => self.leader = Some(passport_no),
             Event::LeaderUnassigned { passport_no } => {
-                if self.leader.as_ref() == Some(passport_no) {
+                if self.leader.as_ref() == Some(&passport_no) {
                     self.leader = None;
                 }
             }
@@ -392,7 +425,10 @@ pub struct Summary {
     /// Departure.
     pub depart: NaiveDate,
     /// Open or closed.
-    #[serde(deserialize_with = "de_delegation_status")]
+    #[serde(
+        serialize_with = "ser_delegation_status",
+        deserialize_with = "de_delegation_status"
+    )]
     pub status: DelegationStatus,
     /// Approved companies at most.
     pub max_companies: u32,
