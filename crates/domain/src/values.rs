@@ -476,7 +476,10 @@ mod tests {
     fn country_codes_are_sorted_and_unique_so_binary_search_finds_them() {
         assert!(ISO_3166_ALPHA2.windows(2).all(|w| w[0] < w[1]));
         for code in ISO_3166_ALPHA2 {
-            assert_eq!(CountryCode::parse(code).map(|c| c.to_string()), Ok(code.to_owned()));
+            assert_eq!(
+                CountryCode::parse(code).map(|c| c.to_string()),
+                Ok(code.to_owned())
+            );
         }
     }
 
