@@ -26,7 +26,11 @@ const MAX_RAW_BODY: usize = 64 << 20;
 /// Largest event (encoded) the store accepts: one event alone must fit a record under the blob threshold.
 pub(crate) const MAX_EVENT_BYTES: usize = 96 * 1024;
 /// Checkpoint state values are split into chunks of at most this many bytes.
-pub(crate) const STATE_CHUNK: usize = 32 * 1024;
+/// Like records, a leaf of 16 chunks must stay under sled's 128 KiB blob
+/// threshold: blob files are never reclaimed by sled 0.34 (32 KiB chunks left
+/// tens of thousands of them after a few replays) and the store's promise is
+/// that no value lives in one.
+pub(crate) const STATE_CHUNK: usize = 6 * 1024;
 
 // ---------------------------------------------------------------- keys
 
