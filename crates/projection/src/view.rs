@@ -13,46 +13,9 @@ use expo_domain::Event;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-// The statuses are the domain's own words. The domain derives only
-// `Serialize` for them; reading them back from stored state goes through
-// their names here, so the stored spelling is the one `as_str` gives.
-pub use expo_domain::{DelegationStatus, RegistrationStatus};
-
-// Written by name as well, so any serde format (not only self-describing
-// ones like JSON) reads back what was written.
-fn ser_delegation_status<S: serde::Serializer>(
-    status: &DelegationStatus,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.serialize_str(status.as_str())
-}
-
-fn ser_registration_status<S: serde::Serializer>(
-    status: &RegistrationStatus,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.serialize_str(status.as_str())
-}
-
-fn de_delegation_status<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<DelegationStatus, D::Error> {
-    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    [DelegationStatus::Open, DelegationStatus::Closed]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown delegation status {s:?}")))
-}
-
-fn de_registration_status<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<RegistrationStatus, D::Error> {
-    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    RegistrationStatus::ALL
-        .into_iter()
-        .find(|x| x.as_str() == s)
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown registration status {s:?}")))
-}
+// The statuses and a delegate are the domain's own types (with their serde
+// derives), so the stored view and the decider's state cannot drift apart.
+pub use expo_domain::{Delegate, DelegationStatus, RegistrationStatus};
 
 /// Registrations per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,21 +65,6 @@ impl StatusCounts {
     }
 }
 
-/// One traveller of a registration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delegate {
-    /// Name exactly as in the passport.
-    pub full_name: Text,
-    /// Passport number (stored in full; masked when shown).
-    pub passport_no: PassportNo,
-    /// Nationality.
-    pub nationality: CountryCode,
-    /// Passport expiry.
-    pub passport_expiry: NaiveDate,
-    /// Job title.
-    pub designation: Text,
-}
-
 /// A company's latest registration in the delegation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
@@ -127,10 +75,6 @@ pub struct Registration {
     /// City.
     pub city: Text,
     /// Where it stands.
-    #[serde(
-        serialize_with = "ser_registration_status",
-        deserialize_with = "de_registration_status"
-    )]
     pub status: RegistrationStatus,
     /// Current delegates, in the order they were added.
     pub delegates: Vec<Delegate>,
@@ -157,10 +101,6 @@ pub struct View {
     /// Months a passport must stay valid after departure.
     pub passport_validity_months: u32,
     /// Open or closed.
-    #[serde(
-        serialize_with = "ser_delegation_status",
-        deserialize_with = "de_delegation_status"
-    )]
     pub status: DelegationStatus,
     /// The latest registration of each company, by NTN.
     pub companies: BTreeMap<Ntn, Registration>,
@@ -425,10 +365,6 @@ pub struct Summary {
     /// Departure.
     pub depart: NaiveDate,
     /// Open or closed.
-    #[serde(
-        serialize_with = "ser_delegation_status",
-        deserialize_with = "de_delegation_status"
-    )]
     pub status: DelegationStatus,
     /// Approved companies at most.
     pub max_companies: u32,
