@@ -8,6 +8,12 @@ fn main() {
     let Ok(db) = sled::Config::new()
         .path(&dir)
         .cache_capacity(64 << 20)
+        .segment_size(
+            std::env::var("SEG")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(512 * 1024),
+        )
         .open()
     else {
         return;
@@ -17,8 +23,10 @@ fn main() {
         return;
     }
     let mut counts = std::collections::BTreeMap::new();
-    for k in db.iter().keys().flatten() {
-        *counts.entry(k[0] as char).or_insert(0u64) += 1;
+    for (k, v) in db.iter().flatten() {
+        let e = counts.entry(k[0] as char).or_insert((0u64, 0u64));
+        e.0 += 1;
+        e.1 += (k.len() + v.len()) as u64;
     }
     println!("{counts:?}");
 }
