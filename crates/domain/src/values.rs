@@ -1,6 +1,7 @@
 //! Value types that cannot hold an invalid value: each parses trimmed input into itself or a typed error.
 
 use chrono::{Months, NaiveDate};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -84,7 +85,7 @@ macro_rules! string_value {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(CompactString);
 
         impl $name {
             /// The value as text.
@@ -152,7 +153,7 @@ impl DelegationId {
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
-            Ok(Self(s.to_owned()))
+            Ok(Self(s.into()))
         } else {
             Err(ValueError::DelegationId(input.to_owned()))
         }
@@ -168,7 +169,7 @@ impl Ntn {
         let ok =
             digits7 && (b.len() == 7 || (b.len() == 9 && b[7] == b'-' && b[8].is_ascii_digit()));
         if ok {
-            Ok(Self(s.to_owned()))
+            Ok(Self(s.into()))
         } else {
             Err(ValueError::Ntn(input.to_owned()))
         }
@@ -183,7 +184,7 @@ impl PassportNo {
             && s.bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if ok {
-            Ok(Self(s))
+            Ok(Self(s.into()))
         } else {
             Err(ValueError::PassportNo(input.to_owned()))
         }
@@ -202,7 +203,7 @@ impl CountryCode {
     pub fn parse(input: &str) -> Result<Self, ValueError> {
         let s = input.trim().to_ascii_uppercase();
         if s.len() == 2 && ISO_3166_ALPHA2.binary_search(&s.as_str()).is_ok() {
-            Ok(Self(s))
+            Ok(Self(s.into()))
         } else {
             Err(ValueError::Country(input.to_owned()))
         }
@@ -210,7 +211,7 @@ impl CountryCode {
 
     /// Pakistan, the default nationality and delegation country.
     pub fn pakistan() -> Self {
-        Self("PK".to_owned())
+        Self(CompactString::const_new("PK"))
     }
 }
 
@@ -232,7 +233,7 @@ impl Email {
                 None => false,
             };
         if ok {
-            Ok(Self(s.to_owned()))
+            Ok(Self(s.into()))
         } else {
             Err(ValueError::Email(input.to_owned()))
         }
@@ -310,7 +311,7 @@ impl std::str::FromStr for Sector {
 /// Free text with a length limit, trimmed, without control characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
-pub struct Text(String);
+pub struct Text(CompactString);
 
 impl Text {
     /// Parses text for `field`, allowing `min..=max` characters after trimming.
@@ -333,7 +334,7 @@ impl Text {
                 len,
             });
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s.into()))
     }
 
     /// The text.
@@ -494,7 +495,7 @@ mod tests {
 
     #[test]
     fn delegation_ids() {
-        let ok = |s: &str| Ok(DelegationId(s.to_owned()));
+        let ok = |s: &str| Ok(DelegationId(s.into()));
         check(
             DelegationId::parse,
             "pk-textiles-may",
@@ -527,7 +528,7 @@ mod tests {
 
     #[test]
     fn ntns() {
-        let ok = |s: &str| Ok(Ntn(s.to_owned()));
+        let ok = |s: &str| Ok(Ntn(s.into()));
         check(Ntn::parse, "1234567", ok("1234567"));
         check(Ntn::parse, " 1234567-8 ", ok("1234567-8"));
         for bad in [
@@ -546,7 +547,7 @@ mod tests {
 
     #[test]
     fn passports_are_trimmed_and_upper_cased() {
-        let ok = |s: &str| Ok(PassportNo(s.to_owned()));
+        let ok = |s: &str| Ok(PassportNo(s.into()));
         check(PassportNo::parse, " ab1234567 ", ok("AB1234567"));
         check(PassportNo::parse, "ab1234", ok("AB1234"));
         for bad in ["AB123", "AB12345678", "AB-12345", "AB 12345", "ÄB12345"] {
@@ -561,14 +562,14 @@ mod tests {
     #[test]
     fn masked_passports_show_two_first_and_three_last() {
         let masked = |s: &str| PassportNo::parse(s).map(|p| p.masked());
-        assert_eq!(masked("AB1234567"), Ok("AB••••567".to_owned()));
-        assert_eq!(masked("AB1234"), Ok("AB•234".to_owned()));
+        assert_eq!(masked("AB1234567"), Ok("AB••••567".into()));
+        assert_eq!(masked("AB1234"), Ok("AB•234".into()));
     }
 
     #[test]
     fn country_codes() {
         check(CountryCode::parse, " pk ", Ok(CountryCode::pakistan()));
-        check(CountryCode::parse, "JP", Ok(CountryCode("JP".to_owned())));
+        check(CountryCode::parse, "JP", Ok(CountryCode("JP".into())));
         for bad in ["XX", "PAK", "P", "", "p k"] {
             check(
                 CountryCode::parse,
@@ -583,9 +584,9 @@ mod tests {
         check(
             Email::parse,
             " desk@example.pk ",
-            Ok(Email("desk@example.pk".to_owned())),
+            Ok(Email("desk@example.pk".into())),
         );
-        check(Email::parse, "a@b.co.jp", Ok(Email("a@b.co.jp".to_owned())));
+        check(Email::parse, "a@b.co.jp", Ok(Email("a@b.co.jp".into())));
         for bad in [
             "desk.example.pk",
             "@example.pk",
@@ -607,7 +608,7 @@ mod tests {
         check(
             Sector::parse,
             "it_hr",
-            Err(ValueError::Sector("it_hr".to_owned())),
+            Err(ValueError::Sector("it_hr".into())),
         );
         for sector in Sector::ALL {
             assert_eq!(Sector::parse(sector.as_str()), Ok(sector));
@@ -619,12 +620,8 @@ mod tests {
     #[test]
     fn texts_are_trimmed_and_length_checked_in_characters() {
         let name = |s: &str| Text::parse("legal name", s, 1, 200);
-        check(
-            name,
-            "  Acme (Pvt) Ltd ",
-            Ok(Text("Acme (Pvt) Ltd".to_owned())),
-        );
-        check(name, &"ü".repeat(200), Ok(Text("ü".repeat(200))));
+        check(name, "  Acme (Pvt) Ltd ", Ok(Text("Acme (Pvt) Ltd".into())));
+        check(name, &"ü".repeat(200), Ok(Text("ü".repeat(200).into())));
         let long = "x".repeat(201);
         check(
             name,
@@ -719,7 +716,7 @@ mod tests {
         let passport: Result<PassportNo, _> = serde_json::from_str("\"ab1234567\"");
         assert_eq!(
             passport.map_err(|e| e.to_string()),
-            Ok(PassportNo("AB1234567".to_owned()))
+            Ok(PassportNo("AB1234567".into()))
         );
         let text: Result<Text, _> = serde_json::from_str("\"\"");
         assert!(text.is_err());
