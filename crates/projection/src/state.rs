@@ -1,7 +1,7 @@
 //! Keyed projection state: the incremental `Projector` over stored state, the in-memory `Registry`, and their keys.
 //!
 //! The stored state is one `view/<id>` and one `summary/<id>` per delegation
-//! (postcard). The store keeps it together with the last folded position and
+//! (postcard, lz4-compressed when smaller). The store keeps it together with the last folded position and
 //! [`crate::STAMP`]; this crate never sees the store, only a [`StateSource`]
 //! to read from, and hands back the keys to write.
 
@@ -78,15 +78,60 @@ impl StateSource for MemorySource {
 /// most of the time spent storing them. Our types serialise without fail
 /// (every sequence and map knows its length), so a failure here is a bug in
 /// this crate.
+///
+/// The postcard bytes are then lz4-compressed when that makes them smaller
+/// (first byte [`PLAIN`] or [`LZ4`]). Views repeat sectors, cities and
+/// designations; compressed, a rebuild writes a third of the bytes, which is
+/// less for sled to hold in memory while storing, and less garbage left in
+/// its file for every later process to walk.
 fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    postcard::to_allocvec(value).expect("projection state serialises: sized sequences only")
+    let plain =
+        postcard::to_allocvec(value).expect("projection state serialises: sized sequences only");
+    let packed = lz4_flex::block::compress_prepend_size(&plain);
+    let (tag, body) = if packed.len() < plain.len() {
+        (LZ4, packed)
+    } else {
+        (PLAIN, plain)
+    };
+    let mut out = Vec::with_capacity(1 + body.len());
+    out.push(tag);
+    out.extend_from_slice(&body);
+    out
 }
 
+/// First byte of a stored value: the postcard bytes follow as they are.
+const PLAIN: u8 = 0;
+/// First byte of a stored value: lz4 (size-prepended block) of the postcard bytes.
+const LZ4: u8 = 1;
+/// No stored view or summary comes near this; a larger declared size is damage,
+/// refused before anything is allocated for it.
+const MAX_DECODED: usize = 64 << 20;
+
 fn decode<T: serde::de::DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, ProjectionError> {
-    postcard::from_bytes(bytes).map_err(|e| ProjectionError::Decode {
+    let fail = |message: String| ProjectionError::Decode {
         key: key.to_owned(),
-        message: e.to_string(),
-    })
+        message,
+    };
+    let unpacked;
+    let plain = match bytes.split_first() {
+        Some((&PLAIN, rest)) => rest,
+        Some((&LZ4, rest)) => {
+            let size = rest
+                .get(..4)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(|b| u32::from_le_bytes(b) as usize)
+                .ok_or_else(|| fail("compressed value too short".into()))?;
+            if size > MAX_DECODED {
+                return Err(fail(format!("declares {size} bytes uncompressed")));
+            }
+            unpacked = lz4_flex::block::decompress_size_prepended(rest)
+                .map_err(|e| fail(e.to_string()))?;
+            &unpacked
+        }
+        Some((tag, _)) => return Err(fail(format!("unknown encoding {tag}"))),
+        None => return Err(fail("empty value".into())),
+    };
+    postcard::from_bytes(plain).map_err(|e| fail(e.to_string()))
 }
 
 fn source_error(e: String) -> ProjectionError {

@@ -351,6 +351,36 @@ fn a_bad_stored_view_is_a_decode_error_naming_the_key() {
 }
 
 #[test]
+fn damaged_stored_bytes_of_every_shape_are_decode_errors_not_panics() {
+    // given stored values damaged in each way the encoding can be: empty, an
+    // unknown first byte, a compressed value cut short, one declaring a
+    // huge size (refused before allocating), garbage after either tag
+    let damaged: [(&str, Vec<u8>); 7] = [
+        ("empty", vec![]),
+        ("unknown tag", vec![7, 1, 2, 3]),
+        ("lz4, no size", vec![1, 5]),
+        (
+            "lz4, 4 GiB declared",
+            vec![1, 0xff, 0xff, 0xff, 0xff, 0x10, 0x41],
+        ),
+        ("lz4, garbage body", vec![1, 40, 0, 0, 0, 0xff, 0xff, 0xff]),
+        ("plain, garbage", vec![0, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        ("plain, cut short", vec![0, 3]),
+    ];
+    for (what, bytes) in damaged {
+        let mut mem = MemorySource::default();
+        mem.entries.insert(view_key("d-one"), bytes);
+        // when the view is read
+        let err = load_view(&mem, "d-one").unwrap_err();
+        // then it is a decode error naming the key
+        assert!(
+            matches!(&err, ProjectionError::Decode { key, .. } if key == "view/d-one"),
+            "{what}: {err}"
+        );
+    }
+}
+
+#[test]
 fn formats_parse_from_their_names() {
     for name in Format::NAMES {
         assert_eq!(name.parse::<Format>().unwrap().as_str(), name);
