@@ -457,6 +457,19 @@ pub fn read_snapshot_or_default(config: &RunningConfig) -> Result<Snapshot> {
 /// Returns `Ok(Some(snapshot))` if there was nothing written.
 fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
     let mut candidates = config.get_snapshot_files()?;
+    // expo: a `snap.*.generating` file is a snapshot that `write_snapshot`
+    // had not finished: it becomes a snapshot only when renamed, after its
+    // fsync. A process killed between creating it and writing its crc left it
+    // empty or cut short, and as its lsn is above every finished snapshot's
+    // it sorted last, was picked here and refused as corrupt: the store could
+    // never be opened again, although nothing but this index of the log was
+    // lost. Ignoring it recovers from the last finished snapshot (or from the
+    // log's start), exactly as after a kill just before the file was created
+    // (the killed open had added nothing to the log; it had only zeroed past
+    // the recovered tip, as every recovery does). A finished snapshot
+    // that fails its crc is still refused. (`get_snapshot_files` still lists
+    // these files, so the next finished snapshot removes them.)
+    candidates.retain(|path| !path.to_string_lossy().ends_with(".generating"));
     if candidates.is_empty() {
         debug!("no previous snapshot found");
         return Ok(None);
@@ -542,8 +555,14 @@ fn write_snapshot(config: &RunningConfig, snapshot: &Snapshot) -> Result<()> {
 
     let parent = path_1.parent().unwrap();
     std::fs::create_dir_all(parent)?;
-    let mut f =
-        std::fs::OpenOptions::new().write(true).create(true).open(&path_1)?;
+    // expo: truncate. The file may be one a killed process left behind (now
+    // ignored by `read_snapshot`); without truncating, bytes of it beyond the
+    // new snapshot's end would stay, and the crc is read from the file's end.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path_1)?;
 
     // write the snapshot bytes, followed by a crc64 checksum at the end
     io_fail!(config, "snap write");
