@@ -6,6 +6,7 @@ use crate::guard::{guarded, io_err, sled_err};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -43,6 +44,9 @@ pub(crate) struct Inner {
     /// The head recorded in `expo-head` at the last clean close: sled must
     /// never come back with less (it silently truncates a damaged log).
     floor: u64,
+    /// Set before this process first changes anything in sled: a process
+    /// that never did skips the close's flush, fsyncs and head file.
+    dirty: AtomicBool,
 }
 
 /// The file beside sled's where a clean close records the durable head.
@@ -62,6 +66,11 @@ fn read_floor(path: &Path) -> u64 {
 impl Drop for Inner {
     fn drop(&mut self) {
         let head = lock(&self.write).head;
+        // A process that wrote nothing (a roster, a report, an export) leaves
+        // the store as the last close left it: its fsyncs and head file stand.
+        if head == self.floor && !self.dirty.load(Ordering::SeqCst) {
+            return;
+        }
         if head < self.floor
             || self.db.flush().is_err()
             || self.sync_files(&mut lock(&self.sync)).is_err()
@@ -132,6 +141,7 @@ impl SledStore {
                     }),
                     head_tx,
                     floor: read_floor(path),
+                    dirty: AtomicBool::new(false),
                 }),
             };
             {
@@ -142,7 +152,7 @@ impl SledStore {
             // fsynced by that close: remember them without syncing again. After
             // a crash, fsync everything once (sled may have recovered log
             // entries, or blob files, that the dead process never fsynced).
-            if read_floor(path) == head && head > 0 {
+            if store.inner.floor == head && head > 0 {
                 let mut s = lock(&store.inner.sync);
                 for dir in [path.join("blobs"), path.to_path_buf()] {
                     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -153,8 +163,8 @@ impl SledStore {
                 File::open(path.join("conf"))
                     .and_then(|f| f.sync_all())
                     .map_err(io_err)?;
+                store.inner.sync_files(&mut lock(&store.inner.sync))?;
             }
-            store.inner.sync_files(&mut lock(&store.inner.sync))?;
             Ok(store)
         })
     }
@@ -318,6 +328,7 @@ impl Inner {
                 codec::be_u64(rest).ok_or_else(|| corrupt(w.head, "bad garbage key"))?;
             let prefix = codec::state_generation_prefix(name, generation).map_err(bad_name)?;
             self.remove_prefix(&prefix)?;
+            self.dirty.store(true, Ordering::SeqCst);
             self.db.remove(&g).map_err(sled_err)?;
         }
         Ok(())
@@ -340,6 +351,7 @@ impl Inner {
             }
         }
         batch.remove(codec::KEY_IMPORT);
+        self.dirty.store(true, Ordering::SeqCst);
         self.db.apply_batch(batch).map_err(sled_err)
     }
 
@@ -355,6 +367,7 @@ impl Inner {
                     .map_err(sled_err)?;
             }
         }
+        self.dirty.store(true, Ordering::SeqCst);
         self.db.apply_batch(batch).map_err(sled_err)
     }
 
@@ -840,6 +853,7 @@ impl EventStore for SledStore {
             let gen_prefix = codec::state_generation_prefix(name, generation).map_err(bad_name)?;
             // The new generation is marked garbage until the switch: a crash
             // before it leaves the old state, and the next open removes this one.
+            inner.dirty.store(true, Ordering::SeqCst);
             inner.db.insert(&mark, &[]).map_err(sled_err)?;
             inner.remove_prefix(&gen_prefix)?;
             let mut batch = sled::Batch::default();
@@ -1003,6 +1017,7 @@ impl Import<'_> {
                 self.batch.insert(key, codec::encode_positions(&s.pending));
             }
         }
+        self.inner.dirty.store(true, Ordering::SeqCst);
         self.inner
             .db
             .apply_batch(std::mem::take(&mut self.batch))
@@ -1027,6 +1042,7 @@ impl Import<'_> {
         self.body.clear();
         self.count = 0;
         if self.batch_bytes >= BATCH_BYTES {
+            self.inner.dirty.store(true, Ordering::SeqCst);
             self.inner
                 .db
                 .apply_batch(std::mem::take(&mut self.batch))
