@@ -314,10 +314,9 @@ fn kill_during_single_registrations_keeps_every_acknowledged_one() {
     let scratch = Scratch::new("kill-single");
     let base = Expo::at(scratch.path("base"));
     create_delegation(&base, D);
-    // The trials run on a store with some history. On a store only one or
-    // two processes old, sled 0.34.7 can refuse its log as damaged after a
-    // kill during open (about 1 kill in 100); that case is pinned, with its
-    // repro, by `young_store_killed_during_open_stays_readable` below.
+    // The trials run on a store with some history; kills during the open of
+    // a store only one or two processes old are the campaign of
+    // `young_store_killed_during_open_stays_readable` below.
     for company in 1..=ESTABLISHED {
         base.ok("base", &strs(&register_args(D, company)));
     }
@@ -594,25 +593,38 @@ fn kill_during_withdraw_with_promotion_keeps_both_events_or_neither() {
     );
 }
 
-/// Known bug, not fixed: sled 0.34.7 refuses a young store's log as damaged
-/// after a kill -9 while a later process opens it (sled was writing its
-/// snapshot: a `snap.*.generating` file is left behind). Seen in about 1 of
-/// 100 kills on stores one or two processes old, never in 1,200 kills on a
-/// store with history. Nothing acknowledged is shown wrong — the store
-/// refuses to open (exit 3) — but it cannot be used until restored from an
-/// export. Run with `cargo test -p expo-cli --test e2e -- --ignored young_store`.
+/// kill -9 while a young store (one or two processes old) is opened or
+/// written: the next process opens it and `verify` passes.
+///
+/// This pinned a sled 0.34.7 bug. Each open writes a snapshot of sled's page
+/// table to `snap.<lsn>.generating`, fsyncs it and renames it `snap.<lsn>`;
+/// a kill after the file was created but before its crc was written left it
+/// empty or cut short, and the next open picked it (it sorts after every
+/// finished snapshot) and refused the store as damaged: exit 3, unusable until
+/// restored from an export. It hit about 1 kill in 100 here (10 in 929 kills,
+/// 2–12 ms after the start), and as often on a store 21 processes old (20 in
+/// 1,940 kills) — not only young ones. Fixed in `vendor/sled` (`read_snapshot`
+/// ignores unfinished `.generating` files; see `vendor/sled/PATCHES.md`).
 #[test]
-#[ignore = "sled 0.34.7 bug: a kill during a young store's open can leave a log sled refuses; see the doc comment"]
 fn young_store_killed_during_open_stays_readable() {
     let mut rng = Rng::for_campaign("young-store");
+    let started = Instant::now();
+    let n = trials((60, 600));
     let scratch = Scratch::new("young-store");
-    for trial in 0..300 {
+    let mut killed = 0;
+    for trial in 0..n {
         let store = Expo::at(scratch.path(&format!("trial-{trial}")));
         create_delegation(&store, D);
         let ctx = format!("young store trial {trial}");
         let delay = std::time::Duration::from_micros(2_000 + rng.below(13_000));
         let run = store.run_killed(&scratch, &strs(&register_args(D, 1)), delay);
         super::rig::assert_clean(&ctx, &strs(&register_args(D, 1)), &run.out);
+        killed += usize::from(run.killed);
         store.verify(&ctx);
+        let _ = std::fs::remove_dir_all(&store.data);
     }
+    eprintln!(
+        "kill/young-store: {n} trials ({killed} killed mid-run) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
