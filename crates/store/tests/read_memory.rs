@@ -86,24 +86,7 @@ fn reading_a_120_mb_log_keeps_memory_flat() {
 
     // when a fresh process (this test binary, running only the child test)
     // opens it and reads every event
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_reads_the_log",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DIR_VAR, dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let figures: Vec<u64> = stdout
-        .lines()
-        .find_map(|l| l.split_once("read-memory: ").map(|(_, figures)| figures))
-        .unwrap_or_else(|| panic!("no figures from the child: {stdout}"))
-        .split(' ')
-        .map(|n| n.parse().unwrap())
-        .collect();
+    let figures = figures_from_child("child_reads_the_log", DIR_VAR, dir.path(), "read-memory: ");
     let (bytes, grew) = (figures[0], figures[1]);
 
     // then all ~120 MB went through, and its memory grew by about sled's

@@ -64,24 +64,12 @@ fn reopening_a_store_does_not_rewrite_its_free_segments() {
     // when a fresh process (this test binary, running only the child test:
     // no thread of an earlier store in this process can write meanwhile)
     // opens it and closes it without writing
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_opens_and_closes",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DIR_VAR, dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let wrote: u64 = stdout
-        .lines()
-        .find_map(|l| l.split_once("reopen-writes: ").map(|(_, n)| n))
-        .unwrap_or_else(|| panic!("no figure from the child: {stdout}"))
-        .trim()
-        .parse()
-        .unwrap();
+    let wrote = figures_from_child(
+        "child_opens_and_closes",
+        DIR_VAR,
+        dir.path(),
+        "reopen-writes: ",
+    )[0];
 
     // then it wrote at most a few hundred KB: its snapshot, and pages sled
     // may move out of a sparse segment while opening (0-460 KB measured).

@@ -84,3 +84,23 @@ pub fn append_any(store: &SledStore, stream: &str, events: &[NewEvent]) -> Appen
         .append(stream, ExpectedVersion::Any, &meta(None), events, None)
         .expect("append")
 }
+
+/// Runs one test of this test binary in a fresh process, with `var` set to
+/// `dir`, and returns the numbers it printed after `tag` on one line. For
+/// measurements (memory, bytes written) that earlier work in the same
+/// process would disturb.
+pub fn figures_from_child(test: &str, var: &str, dir: &Path, tag: &str) -> Vec<u64> {
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(var, dir)
+        .output()
+        .expect("run the child test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.split_once(tag).map(|(_, figures)| figures.to_owned()))
+        .unwrap_or_else(|| panic!("no figures from the child {test}: {stdout}"))
+        .split_whitespace()
+        .map(|n| n.parse().expect("a number"))
+        .collect()
+}
