@@ -220,6 +220,10 @@ impl View {
                 designation,
             } => {
                 if let Some(r) = self.companies.get_mut(&ntn) {
+                    // Grow by one: a company sends a few delegates, and a
+                    // rebuild holds every company's list at once (doubling
+                    // left a fourth slot empty in most of 200,000 lists).
+                    r.delegates.reserve_exact(1);
                     r.delegates.push(Delegate {
                         full_name,
                         passport_no,
