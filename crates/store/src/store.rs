@@ -238,6 +238,13 @@ impl Inner {
         lock(&self.applied).1
     }
 
+    /// Every batch this process applies to sled goes through here, so the
+    /// close knows whether anything changed.
+    fn apply_batch(&self, batch: sled::Batch) -> Result<(), StoreError> {
+        self.dirty.store(true, Ordering::SeqCst);
+        self.db.apply_batch(batch).map_err(sled_err)
+    }
+
     /// Applies one batch under the write lock and records the new head.
     fn apply(
         &self,
@@ -245,7 +252,7 @@ impl Inner {
         batch: sled::Batch,
         new_head: u64,
     ) -> Result<u64, StoreError> {
-        self.db.apply_batch(batch).map_err(sled_err)?;
+        self.apply_batch(batch)?;
         w.head = new_head;
         w.seq += 1;
         *lock(&self.applied) = (w.seq, w.head);
@@ -351,8 +358,7 @@ impl Inner {
             }
         }
         batch.remove(codec::KEY_IMPORT);
-        self.dirty.store(true, Ordering::SeqCst);
-        self.db.apply_batch(batch).map_err(sled_err)
+        self.apply_batch(batch)
     }
 
     fn remove_prefix(&self, prefix: &[u8]) -> Result<(), StoreError> {
@@ -362,13 +368,10 @@ impl Inner {
             batch.remove(k.map_err(sled_err)?);
             n += 1;
             if n % 10_000 == 0 {
-                self.db
-                    .apply_batch(std::mem::take(&mut batch))
-                    .map_err(sled_err)?;
+                self.apply_batch(std::mem::take(&mut batch))?;
             }
         }
-        self.dirty.store(true, Ordering::SeqCst);
-        self.db.apply_batch(batch).map_err(sled_err)
+        self.apply_batch(batch)
     }
 
     fn stream_head(&self, stream: &str) -> Result<Option<(u64, u64)>, StoreError> {
@@ -863,14 +866,11 @@ impl EventStore for SledStore {
                 bytes += prefix.len() + value.len() + 16;
                 stage_chunks(&mut batch, &prefix, &value);
                 if bytes >= BATCH_BYTES {
-                    inner
-                        .db
-                        .apply_batch(std::mem::take(&mut batch))
-                        .map_err(sled_err)?;
+                    inner.apply_batch(std::mem::take(&mut batch))?;
                     bytes = 0;
                 }
             }
-            inner.db.apply_batch(batch).map_err(sled_err)?;
+            inner.apply_batch(batch)?;
             // Sled recovers batches in order, but make the new state durable before the switch anyway.
             inner.db.flush().map_err(sled_err)?;
             let mut switch = sled::Batch::default();
@@ -1017,11 +1017,7 @@ impl Import<'_> {
                 self.batch.insert(key, codec::encode_positions(&s.pending));
             }
         }
-        self.inner.dirty.store(true, Ordering::SeqCst);
-        self.inner
-            .db
-            .apply_batch(std::mem::take(&mut self.batch))
-            .map_err(sled_err)?;
+        self.inner.apply_batch(std::mem::take(&mut self.batch))?;
         progress(n);
         Ok(n)
     }
@@ -1042,11 +1038,7 @@ impl Import<'_> {
         self.body.clear();
         self.count = 0;
         if self.batch_bytes >= BATCH_BYTES {
-            self.inner.dirty.store(true, Ordering::SeqCst);
-            self.inner
-                .db
-                .apply_batch(std::mem::take(&mut self.batch))
-                .map_err(sled_err)?;
+            self.inner.apply_batch(std::mem::take(&mut self.batch))?;
             self.batch_bytes = 0;
         }
         Ok(())
