@@ -23,6 +23,12 @@ mod tests;
 mod write;
 
 use clap::Parser;
+
+/// jemalloc instead of the system allocator: an import or a rebuild allocates
+/// and frees millions of small values, parsed on one thread and freed on
+/// another, which glibc's arenas serve with locks and fragmentation.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
