@@ -146,63 +146,90 @@ fn parse_line_tree(line: &str) -> Result<(RecordedEvent, Event), String> {
     let Value::Object(o) = v else {
         return Err("not a JSON object".to_owned());
     };
-    let position = field_u64(&o, "position")?;
-    let version = field_u64(&o, "version")?;
-    if position == 0 || version == 0 {
-        return Err("position and version start at 1".to_owned());
-    }
-    let stream = field_str(&o, "stream")?.to_owned();
-    expo_domain::values::DelegationId::parse(&stream)
-        .map_err(|e| format!("field \"stream\": {e}"))?;
-    let event_type = field_str(&o, "type")?.to_owned();
-    let schema = u32::try_from(field_u64(&o, "schema")?)
-        .map_err(|_| "field \"schema\" is too large".to_owned())?;
-    let id = Uuid::parse_str(field_str(&o, "id")?)
-        .map_err(|_| "field \"id\" is not a UUID".to_owned())?;
-    let recorded_at = DateTime::parse_from_rfc3339(field_str(&o, "recorded_at")?)
-        .map_err(|_| "field \"recorded_at\" is not an RFC 3339 time".to_owned())?
-        .with_timezone(&Utc);
     let command_id = match o.get("command_id") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => {
-            Some(Uuid::parse_str(s).map_err(|_| "field \"command_id\" is not a UUID".to_owned())?)
-        }
+        Some(Value::String(s)) => Some(s.as_str()),
         Some(_) => return Err("field \"command_id\" must be a UUID or null".to_owned()),
     };
-    let actor = field_str(&o, "actor")?.to_owned();
+    let fields = Fields {
+        position: field_u64(&o, "position")?,
+        version: field_u64(&o, "version")?,
+        stream: field_str(&o, "stream")?,
+        event_type: field_str(&o, "type")?,
+        schema: field_u64(&o, "schema")?,
+        id: field_str(&o, "id")?,
+        recorded_at: field_str(&o, "recorded_at")?,
+        command_id,
+        actor: field_str(&o, "actor")?,
+    };
     let data = match o.get("data") {
         Some(d @ Value::Object(_)) => d,
         _ => return Err("field \"data\" must be a JSON object".to_owned()),
     };
+    let recorded = fields.check(data.to_string())?;
     // The whole event must decode now, so the store never holds what it
     // could not read back (unknown type, unknown schema, bad field).
-    let event = decode_value(&event_type, schema, data)?;
-    let data = data.to_string();
-    let recorded = RecordedEvent {
-        position,
-        stream,
-        version,
-        id,
-        event_type,
-        schema,
-        recorded_at,
-        command_id,
-        actor,
-        data,
-    };
+    let event = decode_value(&recorded.event_type, recorded.schema, data)?;
     Ok((recorded, event))
+}
+
+/// An export line's envelope fields as read, before they are checked; both
+/// ways of reading a line end in [`Fields::check`].
+struct Fields<'a> {
+    position: u64,
+    version: u64,
+    stream: &'a str,
+    event_type: &'a str,
+    schema: u64,
+    id: &'a str,
+    recorded_at: &'a str,
+    command_id: Option<&'a str>,
+    actor: &'a str,
+}
+
+impl Fields<'_> {
+    /// Checks every field and builds the stored event around `data`.
+    fn check(self, data: String) -> Result<RecordedEvent, String> {
+        if self.position == 0 || self.version == 0 {
+            return Err("position and version start at 1".to_owned());
+        }
+        expo_domain::values::DelegationId::parse(self.stream)
+            .map_err(|e| format!("field \"stream\": {e}"))?;
+        let schema =
+            u32::try_from(self.schema).map_err(|_| "field \"schema\" is too large".to_owned())?;
+        let id = Uuid::parse_str(self.id).map_err(|_| "field \"id\" is not a UUID".to_owned())?;
+        let recorded_at = DateTime::parse_from_rfc3339(self.recorded_at)
+            .map_err(|_| "field \"recorded_at\" is not an RFC 3339 time".to_owned())?
+            .with_timezone(&Utc);
+        let command_id = self
+            .command_id
+            .map(|c| {
+                Uuid::parse_str(c).map_err(|_| "field \"command_id\" is not a UUID".to_owned())
+            })
+            .transpose()?;
+        Ok(RecordedEvent {
+            position: self.position,
+            stream: self.stream.to_owned(),
+            version: self.version,
+            id,
+            event_type: self.event_type.to_owned(),
+            schema,
+            recorded_at,
+            command_id,
+            actor: self.actor.to_owned(),
+            data,
+        })
+    }
 }
 
 /// The typed fast path of [`parse_line`]: `None` means "not sure", never
 /// "wrong": the caller then parses the line the careful way.
 mod fast {
-    use super::{decode_parts, RecordedEvent};
-    use chrono::{DateTime, Utc};
+    use super::{decode_parts, Fields, RecordedEvent};
     use expo_domain::Event;
     use serde::Deserialize;
     use serde_json::value::RawValue;
     use std::borrow::Cow;
-    use uuid::Uuid;
 
     /// The envelope's fields; strings are borrowed unless they hold escapes.
     #[derive(Deserialize)]
@@ -228,39 +255,25 @@ mod fast {
 
     pub(super) fn parse_line(line: &str) -> Option<(RecordedEvent, Event)> {
         let l: Line<'_> = serde_json::from_str(line).ok()?;
-        if l.position == 0 || l.version == 0 {
-            return None;
-        }
-        expo_domain::values::DelegationId::parse(&l.stream).ok()?;
-        let schema = u32::try_from(l.schema).ok()?;
-        let id = Uuid::parse_str(&l.id).ok()?;
-        let recorded_at = DateTime::parse_from_rfc3339(&l.recorded_at)
-            .ok()?
-            .with_timezone(&Utc);
-        let command_id = match &l.command_id {
-            None => None,
-            Some(c) => Some(Uuid::parse_str(c).ok()?),
-        };
         let data = l.data.get();
         if !data.starts_with('{') {
             return None;
         }
-        let event = decode_parts(&l.event_type, schema, data).ok()?;
-        Some((
-            RecordedEvent {
-                position: l.position,
-                stream: l.stream.into_owned(),
-                version: l.version,
-                id,
-                event_type: l.event_type.into_owned(),
-                schema,
-                recorded_at,
-                command_id,
-                actor: l.actor.into_owned(),
-                data: data.to_owned(),
-            },
-            event,
-        ))
+        let recorded = Fields {
+            position: l.position,
+            version: l.version,
+            stream: &l.stream,
+            event_type: &l.event_type,
+            schema: l.schema,
+            id: &l.id,
+            recorded_at: &l.recorded_at,
+            command_id: l.command_id.as_deref(),
+            actor: &l.actor,
+        }
+        .check(data.to_owned())
+        .ok()?;
+        let event = decode_parts(&recorded.event_type, recorded.schema, data).ok()?;
+        Some((recorded, event))
     }
 }
 

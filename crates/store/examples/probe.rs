@@ -1,4 +1,4 @@
-//! Times sled's own open of a store directory, and counts its keys by prefix (a diagnostic for the bench).
+//! Times sled's own open of a store directory, and counts its keys and their bytes by prefix (a diagnostic for the bench).
 
 fn main() {
     let Some(dir) = std::env::args().nth(1) else {
@@ -7,13 +7,7 @@ fn main() {
     let t = std::time::Instant::now();
     let Ok(db) = sled::Config::new()
         .path(&dir)
-        .cache_capacity(64 << 20)
-        .segment_size(
-            std::env::var("SEG")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(512 * 1024),
-        )
+        .cache_capacity(8 << 20)
         .open()
     else {
         return;
