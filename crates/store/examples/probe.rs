@@ -14,6 +14,9 @@ fn main() {
     };
     println!("sled open {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     if std::env::args().nth(2).is_none() {
+        let t = std::time::Instant::now();
+        drop(db);
+        println!("sled drop {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
         return;
     }
     let mut counts = std::collections::BTreeMap::new();

@@ -311,29 +311,41 @@ fn advance_snapshot(
             trace!("bumping snapshot.stable_lsn to {}", bumped);
             (bumped, None)
         } else {
-            if let Some(BasedBuf { offset, .. }) = iter.segment_base {
+            if let Some(BasedBuf { offset, ref buf }) = iter.segment_base {
                 // either situation 3 or situation 4. we need to zero the
                 // tail of the segment after the recovered tip
                 let shred_len = config.segment_size
                     - usize::try_from(segment_progress).unwrap()
                     - 1;
-                let shred_zone = vec![MessageKind::Corrupted.into(); shred_len];
-                let shred_base =
-                    offset + LogOffset::try_from(segment_progress).unwrap();
+                // expo: the iterator has just read this whole segment into
+                // `buf`; when the zone to shred already reads as zeroes
+                // (every open after the first since the last write), the
+                // pwrite would change no byte and its fsync would only write
+                // the same bytes back. Skip both.
+                let shred_start = usize::try_from(segment_progress).unwrap();
+                let already_shredded = buf.len() >= shred_start + shred_len
+                    && buf[shred_start..shred_start + shred_len]
+                        .iter()
+                        .all(|b| *b == MessageKind::Corrupted as u8);
+                if !already_shredded {
+                    let shred_zone = vec![MessageKind::Corrupted.into(); shred_len];
+                    let shred_base =
+                        offset + LogOffset::try_from(segment_progress).unwrap();
 
-                #[cfg(feature = "testing")]
-                {
-                    shred_point = Some(shred_base);
+                    #[cfg(feature = "testing")]
+                    {
+                        shred_point = Some(shred_base);
+                    }
+
+                    debug!(
+                        "zeroing the end of the recovered segment at lsn {} between lids {} and {}",
+                        config.normalize(iterated_lsn),
+                        shred_base,
+                        shred_base + shred_len as LogOffset
+                    );
+                    pwrite_all(&config.file, &shred_zone, shred_base)?;
+                    config.file.sync_all()?;
                 }
-
-                debug!(
-                    "zeroing the end of the recovered segment at lsn {} between lids {} and {}",
-                    config.normalize(iterated_lsn),
-                    shred_base,
-                    shred_base + shred_len as LogOffset
-                );
-                pwrite_all(&config.file, &shred_zone, shred_base)?;
-                config.file.sync_all()?;
             }
             (iterated_lsn, iter.segment_base.map(|bb| bb.offset))
         };
