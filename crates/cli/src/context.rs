@@ -67,6 +67,17 @@ impl Context {
 
     /// Opens the store for a command that writes, creating the directory on first use.
     pub fn open_for_write(&self) -> Result<Store, Failure> {
+        self.create_and_open(false)
+    }
+
+    /// Opens the store for a bulk write (an import), creating the directory
+    /// on first use: the storage engine keeps more of what it writes in
+    /// memory (see `OpenOptions::bulk`).
+    pub fn open_for_bulk_write(&self) -> Result<Store, Failure> {
+        self.create_and_open(true)
+    }
+
+    fn create_and_open(&self, bulk: bool) -> Result<Store, Failure> {
         if !self.data.exists() {
             std::fs::create_dir_all(&self.data).map_err(|e| {
                 Failure::Store(StoreError::Io(format!(
@@ -75,7 +86,7 @@ impl Context {
                 )))
             })?;
         }
-        self.open()
+        self.open(bulk)
     }
 
     /// Opens an existing store for a command that reads; a missing store is
@@ -95,10 +106,10 @@ impl Context {
         if !self.data.exists() {
             return Ok(None);
         }
-        self.open().map(Some)
+        self.open(false).map(Some)
     }
 
-    fn open(&self) -> Result<Store, Failure> {
+    fn open(&self, bulk: bool) -> Result<Store, Failure> {
         if !self.data.is_dir() {
             return Err(Failure::Store(StoreError::Io(format!(
                 "{} is not a directory: --data must name the store's folder",
@@ -108,6 +119,7 @@ impl Context {
         let options = OpenOptions {
             wait: self.wait,
             upcaster: Some(Arc::new(DomainUpcaster)),
+            bulk,
         };
         let store = expo_store::SledStore::open(&self.data, options)?;
         // Asking for the head right away surfaces a store the engine could

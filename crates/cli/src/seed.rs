@@ -95,7 +95,7 @@ pub fn run(ctx: &Context, a: &SeedArgs) -> Result<(), Failure> {
             "that seed would write about {estimate} events; the most one run writes is {MAX_EVENTS}"
         )));
     }
-    let store = ctx.open_for_write()?;
+    let store = ctx.open_for_bulk_write()?;
     let existing: BTreeSet<String> = store.streams()?.into_iter().map(|(s, _)| s).collect();
     let prefix = format!("seed{}", plan.seed);
     if existing

@@ -66,6 +66,7 @@ fn opts() -> OpenOptions {
     OpenOptions {
         wait: Duration::from_secs(10),
         upcaster: None,
+        bulk: false,
     }
 }
 

@@ -121,6 +121,11 @@ pub struct OpenOptions {
     pub wait: Duration,
     /// Upgrades older event schemas when read; `None` reads records as stored.
     pub upcaster: Option<std::sync::Arc<dyn Upcaster>>,
+    /// The process is about to write a great deal (an import): the storage
+    /// engine then keeps more of what it writes in memory (64 MiB instead of
+    /// 8 MiB), so the index and state pages it revisits are not read back
+    /// from disk. Reads, replays and single commands leave it off.
+    pub bulk: bool,
 }
 
 /// Upgrades a stored event of an older schema when it is read (never rewriting it).

@@ -58,6 +58,7 @@ fn child() {
                 OpenOptions {
                     wait: Duration::from_millis(400),
                     upcaster: None,
+                    bulk: false,
                 },
             );
             let tag = match res {

@@ -12,6 +12,7 @@ pub fn options() -> OpenOptions {
     OpenOptions {
         wait: Duration::from_secs(10),
         upcaster: None,
+        bulk: false,
     }
 }
 
@@ -25,6 +26,7 @@ pub fn open_with(dir: &Path, upcaster: Arc<dyn Upcaster>) -> SledStore {
         OpenOptions {
             wait: Duration::from_secs(10),
             upcaster: Some(upcaster),
+            bulk: false,
         },
     )
     .expect("open store")
