@@ -120,6 +120,8 @@ impl Context {
             wait: self.wait,
             upcaster: Some(Arc::new(DomainUpcaster)),
             bulk,
+            // Every command opens the store once and exits after.
+            one_shot: true,
         };
         let store = expo_store::SledStore::open(&self.data, options)?;
         // Asking for the head right away surfaces a store the engine could

@@ -67,6 +67,7 @@ fn opts() -> OpenOptions {
         wait: Duration::from_secs(10),
         upcaster: None,
         bulk: false,
+        one_shot: false,
     }
 }
 

@@ -126,6 +126,13 @@ pub struct OpenOptions {
     /// 8 MiB), so the index and state pages it revisits are not read back
     /// from disk. Reads, replays and single commands leave it off.
     pub bulk: bool,
+    /// The process opens this store once and exits soon after closing it
+    /// (the `expo` command line). Closing the store then skips the storage
+    /// engine's teardown once everything written is on disk (or when nothing
+    /// was written); the operating system releases its files and lock at
+    /// exit. A process that may open the same store again must leave it off:
+    /// it would find the store still locked.
+    pub one_shot: bool,
 }
 
 /// Upgrades a stored event of an older schema when it is read (never rewriting it).

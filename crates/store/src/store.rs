@@ -54,6 +54,9 @@ pub(crate) struct Inner {
     /// Set before this process first changes anything in sled: a process
     /// that never did skips the close's flush, fsyncs and head file.
     dirty: AtomicBool,
+    /// `OpenOptions::one_shot`: a close that finds nothing changed leaves
+    /// sled to the operating system instead of tearing it down.
+    one_shot: bool,
 }
 
 /// The file beside sled's where a clean close records the durable head.
@@ -76,6 +79,7 @@ impl Drop for Inner {
         // A process that wrote nothing (a roster, a report, an export) leaves
         // the store as the last close left it: its fsyncs and head file stand.
         if head == self.floor && !self.dirty.load(Ordering::SeqCst) {
+            self.leave_to_exit();
             return;
         }
         if head < self.floor
@@ -90,6 +94,23 @@ impl Drop for Inner {
         let tmp = self.path.join(format!("{HEAD_FILE}.tmp"));
         if std::fs::write(&tmp, format!("expo-head v1 {head}\n")).is_ok() {
             let _ = std::fs::rename(&tmp, self.path.join(HEAD_FILE));
+        }
+        // Everything this process wrote is on disk now (the flush and fsyncs
+        // above): sled's own teardown would only flush and fsync again.
+        self.leave_to_exit();
+    }
+}
+
+impl Inner {
+    /// In a one-shot process (`OpenOptions::one_shot`), which exits right
+    /// after this close, keeps sled from tearing itself down: one more handle,
+    /// never dropped, spares freeing its page table and joining its threads
+    /// (~0.5 ms of every `expo` command on a 1M-event store). Called only
+    /// when nothing this process wrote is left unsynced; exit releases the
+    /// file lock.
+    fn leave_to_exit(&self) {
+        if self.one_shot {
+            std::mem::forget(self.db.clone());
         }
     }
 }
@@ -154,6 +175,7 @@ impl SledStore {
                     head_tx,
                     floor: read_floor(path),
                     dirty: AtomicBool::new(false),
+                    one_shot: options.one_shot,
                 }),
             };
             {

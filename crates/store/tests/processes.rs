@@ -59,6 +59,7 @@ fn child() {
                     wait: Duration::from_millis(400),
                     upcaster: None,
                     bulk: false,
+                    one_shot: false,
                 },
             );
             let tag = match res {
@@ -117,6 +118,29 @@ fn child() {
                 })
                 .unwrap();
             writeln!(out, "done").unwrap();
+        }
+        "one-shot" => {
+            // Opens as the command line does, reads everything (and with seed
+            // 1 appends one event), closes, then tries to open again here.
+            let options = || OpenOptions {
+                wait: Duration::from_millis(200),
+                upcaster: None,
+                bulk: false,
+                one_shot: true,
+            };
+            let store = SledStore::open(&dir, options()).unwrap();
+            let head = store.last_position().unwrap();
+            let read = store.read_all(1).filter(Result::is_ok).count();
+            if seed == 1 {
+                append_any(&store, "one-shot", &[event(r#"{"wrote":true}"#)]);
+            }
+            drop(store);
+            let again = match SledStore::open(&dir, options()) {
+                Ok(_) => "opened".to_string(),
+                Err(StoreError::Locked { .. }) => "locked".to_string(),
+                Err(e) => format!("error {e}"),
+            };
+            writeln!(out, "one-shot {head} {read} {again}").unwrap();
         }
         other => panic!("unknown role {other}"),
     }
@@ -275,4 +299,76 @@ fn sigkill_during_an_import_leaves_nothing_of_it() {
     assert_eq!(store.stream_version("imported").unwrap(), None);
     assert_eq!(all(&store).len(), 5);
     store.verify().unwrap(); // no stray records, index blocks or import marker
+}
+
+/// Runs the "one-shot" child on `dir` and returns its report line.
+fn one_shot_child(dir: &Path, write: bool) -> String {
+    let output = child_command("one-shot", dir, u64::from(write))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find(|l| l.starts_with("one-shot "))
+        .unwrap_or_else(|| panic!("child said {stdout}"))
+        .to_owned()
+}
+
+/// Opens without waiting: a store still held by anyone is `Locked` at once.
+fn open_now(dir: &Path) -> Result<SledStore, StoreError> {
+    SledStore::open(
+        dir,
+        OpenOptions {
+            wait: Duration::ZERO,
+            upcaster: None,
+            bulk: false,
+            one_shot: false,
+        },
+    )
+}
+
+#[test]
+fn a_one_shot_process_that_only_read_skips_the_teardown_and_leaves_the_store_as_it_was() {
+    // given a store of 10 events, closed
+    let dir = tempfile::tempdir().unwrap();
+    append_any(&open(dir.path()), "d-one", &events(10, "d-one"));
+    let head_file = std::fs::read(dir.path().join("expo-head")).unwrap();
+
+    // when a one-shot process reads all of it, closes it and exits
+    let line = one_shot_child(dir.path(), false);
+
+    // then it read every event, and its own second open found the store
+    // still held: the close really left sled standing
+    assert_eq!(line, "one-shot 10 10 locked");
+    // and once it has exited the store opens at once, unchanged and sound
+    let store = open_now(dir.path()).expect("the exit released the store");
+    assert_eq!(store.last_position().unwrap(), 10);
+    store.verify().unwrap();
+    drop(store);
+    assert_eq!(
+        std::fs::read(dir.path().join("expo-head")).unwrap(),
+        head_file
+    );
+}
+
+#[test]
+fn a_one_shot_process_that_wrote_makes_it_durable_then_skips_the_teardown() {
+    // given a store of 10 events, closed
+    let dir = tempfile::tempdir().unwrap();
+    append_any(&open(dir.path()), "d-one", &events(10, "d-one"));
+
+    // when a one-shot process reads it, appends one event, closes it and exits
+    let line = one_shot_child(dir.path(), true);
+
+    // then its close left sled standing too (a second open in it was refused)
+    assert_eq!(line, "one-shot 10 10 locked");
+    // and the event is there, with the head file the close writes
+    let store = open_now(dir.path()).expect("the exit released the store");
+    assert_eq!(store.last_position().unwrap(), 11);
+    store.verify().unwrap();
+    drop(store);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("expo-head")).unwrap(),
+        "expo-head v1 11\n"
+    );
 }

@@ -13,6 +13,7 @@ pub fn options() -> OpenOptions {
         wait: Duration::from_secs(10),
         upcaster: None,
         bulk: false,
+        one_shot: false,
     }
 }
 
@@ -27,6 +28,7 @@ pub fn open_with(dir: &Path, upcaster: Arc<dyn Upcaster>) -> SledStore {
             wait: Duration::from_secs(10),
             upcaster: Some(upcaster),
             bulk: false,
+            one_shot: false,
         },
     )
     .expect("open store")
