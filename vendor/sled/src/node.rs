@@ -14,9 +14,10 @@ pub struct Node {
 }
 
 /// expo: bytes of keys and values past which a leaf of more than 16 keys
-/// splits. Small on purpose: every insert copies its leaf, and leaves of
-/// 8-64 KiB measured 8-18 % slower imports and 40-150 MB more at the peak
-/// of a rebuild.
+/// splits. Small on purpose, like the 32-key cap: every insert copies its
+/// leaf, and one batch keeps every copy alive until it ends. Leaves of 8-64
+/// KiB measured 8-18 % slower imports and 40-150 MB more at the peak of a
+/// rebuild; a 128-key cap, 24 % slower 10M-event imports and 970 MB more.
 const LEAF_SPLIT_BYTES: u64 = 4 * 1024;
 
 impl Node {
@@ -609,7 +610,7 @@ impl Node {
             self.data.len() > 256
         } else {
             // expo: a leaf of more than 16 keys splits only once its keys and
-            // values pass LEAF_SPLIT_BYTES (or it holds 128 keys). The release
+            // values pass LEAF_SPLIT_BYTES (or it holds 32 keys). The release
             // split every leaf at 17 keys whatever their size, so a store of
             // many small values (stream heads, index blocks, summaries) had
             // thousands of tiny leaves, and every open reads, checks and
@@ -617,7 +618,7 @@ impl Node {
             // both halves of a split keep at least 8 keys, so the merge rule
             // (fewer than 4) never undoes one.
             let len = self.data.len();
-            len > 128 || (len > 16 && self.data.rss() > LEAF_SPLIT_BYTES)
+            len > 32 || (len > 16 && self.data.rss() > LEAF_SPLIT_BYTES)
         };
         let safety_checks = self.merging_child.is_none() && !self.merging;
 
