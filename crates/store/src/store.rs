@@ -54,8 +54,8 @@ pub(crate) struct Inner {
     /// Set before this process first changes anything in sled: a process
     /// that never did skips the close's flush, fsyncs and head file.
     dirty: AtomicBool,
-    /// `OpenOptions::one_shot`: a close that finds nothing changed leaves
-    /// sled to the operating system instead of tearing it down.
+    /// `OpenOptions::one_shot`: a close that leaves nothing unsynced leaves
+    /// sled to the process's exit instead of tearing it down.
     one_shot: bool,
 }
 
