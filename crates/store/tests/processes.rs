@@ -28,17 +28,6 @@ fn child_command(role: &str, dir: &Path, seed: u64) -> Command {
     cmd
 }
 
-/// A small xorshift generator: the tests need variety, not quality.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// The child roles. Without `EXPO_STORE_CHILD` this test does nothing.
 #[test]
 fn child() {

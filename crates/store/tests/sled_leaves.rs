@@ -1,18 +1,10 @@
 //! The vendored sled's leaf rule (vendor/sled/PATCHES.md, `src/node.rs`): leaves of small values grow past 16 keys, split and merge, and the tree still holds exactly what was written, before and after reopening.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+mod common;
 
-/// A small xorshift generator: the test needs variety, not quality.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
+use common::Rng;
+use std::collections::BTreeMap;
 
 /// Mostly tiny values (the leaves that now hold up to 32 keys), some of a
 /// few KiB (the leaves that still split at 17), now and then a removal.

@@ -108,3 +108,15 @@ pub fn figures_from_child(test: &str, var: &str, dir: &Path, tag: &str) -> Vec<u
         .map(|n| n.parse().expect("a number"))
         .collect()
 }
+
+/// A small xorshift generator: the tests need variety, not quality.
+pub struct Rng(pub u64);
+impl Rng {
+    /// The next number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
