@@ -269,8 +269,8 @@ impl Inner {
         lock(&self.applied).1
     }
 
-    /// Every batch this process applies to sled goes through here, so the
-    /// close knows whether anything changed.
+    /// Every write this process makes to sled goes through here (single keys
+    /// as one-entry batches), so the close knows whether anything changed.
     fn apply_batch(&self, batch: sled::Batch) -> Result<(), StoreError> {
         self.dirty.store(true, Ordering::SeqCst);
         self.db.apply_batch(batch).map_err(sled_err)
@@ -364,12 +364,18 @@ impl Inner {
                 codec::split_named(&g).ok_or_else(|| corrupt(w.head, "bad garbage key"))?;
             let generation =
                 codec::be_u64(rest).ok_or_else(|| corrupt(w.head, "bad garbage key"))?;
-            let prefix = codec::state_generation_prefix(name, generation).map_err(bad_name)?;
-            self.remove_prefix(&prefix)?;
-            self.dirty.store(true, Ordering::SeqCst);
-            self.db.remove(&g).map_err(sled_err)?;
+            self.drop_generation(name, generation)?;
         }
         Ok(())
+    }
+
+    /// Deletes one generation of a checkpoint's state, then its garbage
+    /// marker: a crash part-way leaves the marker, and the next open finishes.
+    fn drop_generation(&self, name: &str, generation: u64) -> Result<(), StoreError> {
+        self.remove_prefix(&codec::state_generation_prefix(name, generation).map_err(bad_name)?)?;
+        let mut batch = sled::Batch::default();
+        batch.remove(codec::garbage_key(name, generation).map_err(bad_name)?);
+        self.apply_batch(batch)
     }
 
     /// Deletes log records at or after `start` and index blocks starting at or after it, then the import marker.
@@ -887,8 +893,9 @@ impl EventStore for SledStore {
             let gen_prefix = codec::state_generation_prefix(name, generation).map_err(bad_name)?;
             // The new generation is marked garbage until the switch: a crash
             // before it leaves the old state, and the next open removes this one.
-            inner.dirty.store(true, Ordering::SeqCst);
-            inner.db.insert(&mark, &[]).map_err(sled_err)?;
+            let mut marking = sled::Batch::default();
+            marking.insert(mark.as_slice(), &[]);
+            inner.apply_batch(marking)?;
             inner.remove_prefix(&gen_prefix)?;
             let mut batch = sled::Batch::default();
             let mut bytes = 0;
@@ -923,11 +930,7 @@ impl EventStore for SledStore {
             let seq = inner.apply(&mut w, switch, head)?;
             inner.make_durable(seq)?;
             if let Some(g) = old_generation {
-                inner.remove_prefix(&codec::state_generation_prefix(name, g).map_err(bad_name)?)?;
-                inner
-                    .db
-                    .remove(codec::garbage_key(name, g).map_err(bad_name)?)
-                    .map_err(sled_err)?;
+                inner.drop_generation(name, g)?;
             }
             Ok(())
         })
