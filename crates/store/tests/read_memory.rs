@@ -31,7 +31,7 @@ fn reading_a_120_mb_log_keeps_memory_flat() {
     // restored backup is)
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let mut x = 0x2545_F491_4F6C_DD1D_u64;
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     // Words picked at random: text that lz4 shrinks about as much as real
     // events, so records have their real size on disk.
     const WORDS: [&str; 16] = [
@@ -54,12 +54,7 @@ fn reading_a_120_mb_log_keeps_memory_flat() {
     ];
     let mut noise = |n: usize| -> String {
         (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                WORDS[(x % 16) as usize]
-            })
+            .map(|_| WORDS[rng.below(16) as usize])
             .collect::<Vec<_>>()
             .join(" ")
     };

@@ -22,17 +22,10 @@ fn written() -> u64 {
 
 /// State values that do not compress, so the store really holds their bytes.
 fn noisy_state(generation: u64, keys: u64, bytes: usize) -> Vec<(String, Vec<u8>)> {
-    let mut x = 0x9E37_79B9_7F4A_7C15_u64 ^ generation;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15_u64 ^ generation);
     (0..keys)
         .map(|k| {
-            let value = (0..bytes)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect();
+            let value = (0..bytes).map(|_| rng.next_u64() as u8).collect();
             (format!("view/{k:06}"), value)
         })
         .collect()

@@ -112,11 +112,16 @@ pub fn figures_from_child(test: &str, var: &str, dir: &Path, tag: &str) -> Vec<u
 /// A small xorshift generator: the tests need variety, not quality.
 pub struct Rng(pub u64);
 impl Rng {
-    /// The next number below `n`.
-    pub fn below(&mut self, n: u64) -> u64 {
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        self.0 % n
+        self.0
+    }
+
+    /// The next number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
     }
 }
