@@ -4,8 +4,10 @@ use crate::envelope;
 use crate::failure::Failure;
 use crate::progress::Progress;
 use expo_domain::Event;
-use expo_projection::{Projector, Recorded, Registry, StateSource, NAME, STAMP};
-use expo_store::{CheckpointWrite, EventStore, RecordedEvent, StoreError};
+use expo_projection::{
+    Projector, Rebuild, Recorded, Registry, Spill, StateSource, NAME, RESIDENT_BUDGET, STAMP,
+};
+use expo_store::{CheckpointWrite, EventStore, RecordedEvent, StateBuild, StoreError};
 
 /// Past this many events behind, a full rebuild (one pass, one atomic
 /// switch) is cheaper than an incremental catch-up that would hold every
@@ -128,16 +130,55 @@ pub fn catch_up(store: &dyn EventStore, show_progress: bool) -> Result<u64, Fail
     Ok(n)
 }
 
-/// Folds the whole log into the rosters in memory and stores them in one
-/// atomic switch. Returns how many events were folded.
+/// The new state of a rebuild, being built in the store.
+struct BuildSpill<'b, 's>(&'b mut (dyn StateBuild + 's));
+
+impl Spill for BuildSpill<'_, '_> {
+    fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
+        self.0.put(key, value).map_err(|e| e.to_string())
+    }
+
+    fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.0.get(key).map_err(|e| e.to_string())
+    }
+}
+
+/// How many events' worth of views a rebuild keeps in memory:
+/// `EXPO_REBUILD_BUDGET` if set to a number (tests set it tiny, so that views
+/// go out to the store and come back), else [`RESIDENT_BUDGET`].
+fn rebuild_budget() -> u64 {
+    std::env::var("EXPO_REBUILD_BUDGET")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(RESIDENT_BUDGET)
+}
+
+/// Folds the whole log into a new state of the rosters, built aside in the
+/// store with a bounded number of views in memory, and switches to it in
+/// one atomic commit. Returns how many events were folded.
 pub fn rebuild(store: &dyn EventStore, show_progress: bool) -> Result<u64, Failure> {
     let head = store.last_position()?;
     trace(format_args!(
         "rosters rebuilding {head} events from position 0"
     ));
-    let registry = fold_until(store, head, |_| true, show_progress)?;
-    trace(format_args!("rosters folded {head} events, storing them"));
-    replace(store, registry, head)?;
+    let mut build = store.checkpoint_build(NAME)?;
+    let stats = {
+        let mut spill = BuildSpill(build.as_mut());
+        let mut rebuild = Rebuild::new(&mut spill, rebuild_budget());
+        fold_each(
+            store,
+            head,
+            |_| true,
+            show_progress,
+            |e| rebuild.apply_owned(e).map_err(projection_failure),
+        )?;
+        rebuild.finish().map_err(projection_failure)?
+    };
+    trace(format_args!(
+        "rosters folded {head} events ({} views written early, {} read back), storing them",
+        stats.spilled, stats.reloaded
+    ));
+    build.commit(STAMP, head)?;
     trace(format_args!(
         "rosters caught up {head} events from position 0"
     ));
@@ -180,20 +221,36 @@ pub fn replace(store: &dyn EventStore, registry: Registry, position: u64) -> Res
 
 /// Folds the log from the start into an in-memory registry, up to position
 /// `until` and while `keep` holds (for `--as-of`), touching no stored state.
+pub fn fold_until(
+    store: &dyn EventStore,
+    until: u64,
+    keep: impl FnMut(&RecordedEvent) -> bool + Send,
+    show_progress: bool,
+) -> Result<Registry, Failure> {
+    let mut registry = Registry::default();
+    fold_each(store, until, keep, show_progress, |e| {
+        registry.apply_owned(e);
+        Ok(())
+    })?;
+    Ok(registry)
+}
+
+/// Hands `fold` every event of the log from the start, up to position
+/// `until` and while `keep` holds, decoded.
 ///
 /// Reading and decoding (the larger part of the work) run on a second
 /// thread, handing batches of decoded events to this one, which folds them
 /// (moving each event's values into the views). Splitting the decoding
 /// between both threads measured slower: the folder then competes for the
 /// allocator and the cache with the reader.
-pub fn fold_until(
+fn fold_each(
     store: &dyn EventStore,
     until: u64,
     mut keep: impl FnMut(&RecordedEvent) -> bool + Send,
     show_progress: bool,
-) -> Result<Registry, Failure> {
+    mut fold: impl FnMut(Recorded) -> Result<(), StoreError>,
+) -> Result<(), Failure> {
     let progress = Progress::new(show_progress, until, "folding events");
-    let mut registry = Registry::default();
     std::thread::scope(|s| {
         let (tx, rx) =
             std::sync::mpsc::sync_channel::<Result<Vec<Recorded>, StoreError>>(IN_FLIGHT);
@@ -234,7 +291,7 @@ pub fn fold_until(
             let mut last = None;
             for e in batch? {
                 last = Some(e.position);
-                registry.apply_owned(e);
+                fold(e)?;
             }
             if let Some(last) = last {
                 progress.set(last);
@@ -243,5 +300,5 @@ pub fn fold_until(
         Ok::<(), Failure>(())
     })?;
     progress.finish();
-    Ok(registry)
+    Ok(())
 }

@@ -3,8 +3,8 @@
 //! The read side of the registry. This crate does not know the store: the
 //! CLI reads events and hands them in as [`Recorded`] values, reads the
 //! stored state through a [`StateSource`], and writes what [`Projector::writes`]
-//! (incremental) or [`Registry::entries`] (rebuild) returns under the
-//! checkpoint [`NAME`] with the stamp [`STAMP`].
+//! (incremental) or a [`Rebuild`] (from scratch, in bounded memory) puts
+//! under the checkpoint [`NAME`] with the stamp [`STAMP`].
 //!
 //! - Incremental: the stored state and the position it has seen move
 //!   together (one atomic checkpoint commit), so a roster after new events
@@ -37,6 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod rebuild;
 mod render;
 mod reports;
 mod roster;
@@ -46,6 +47,7 @@ mod view;
 #[cfg(test)]
 mod tests;
 
+pub use rebuild::{Rebuild, RebuildStats, Spill, RESIDENT_BUDGET};
 pub use render::{Format, Render, UnknownFormat};
 pub use reports::{
     sector_report, status_report, visa_letters, SectorReport, SectorRow, StatusReport, StatusRow,

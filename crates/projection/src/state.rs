@@ -73,6 +73,18 @@ impl StateSource for MemorySource {
     }
 }
 
+/// A bounded rebuild into memory (tests): the new state is these entries.
+impl crate::rebuild::Spill for MemorySource {
+    fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
+        self.entries.insert(key, value);
+        Ok(())
+    }
+
+    fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.entries.get(key).cloned())
+    }
+}
+
 /// Encodes a stored value in postcard, a compact binary form: a rebuild
 /// writes every view, and JSON's field names were half of those bytes and
 /// most of the time spent storing them. Our types serialise without fail
@@ -84,7 +96,7 @@ impl StateSource for MemorySource {
 /// designations; compressed, a rebuild writes a third of the bytes, which is
 /// less for sled to hold in memory while storing, and less garbage left in
 /// its file for every later process to walk.
-fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     let plain =
         postcard::to_allocvec(value).expect("projection state serialises: sized sequences only");
     let packed = lz4_flex::block::compress_prepend_size(&plain);
@@ -107,7 +119,10 @@ const LZ4: u8 = 1;
 /// refused before anything is allocated for it.
 const MAX_DECODED: usize = 64 << 20;
 
-fn decode<T: serde::de::DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, ProjectionError> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, ProjectionError> {
     let fail = |message: String| ProjectionError::Decode {
         key: key.to_owned(),
         message,
@@ -134,7 +149,7 @@ fn decode<T: serde::de::DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, 
     postcard::from_bytes(plain).map_err(|e| fail(e.to_string()))
 }
 
-fn source_error(e: String) -> ProjectionError {
+pub(crate) fn source_error(e: String) -> ProjectionError {
     ProjectionError::Source(e)
 }
 

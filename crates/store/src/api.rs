@@ -204,6 +204,20 @@ pub enum AppendError {
     Store(#[from] StoreError),
 }
 
+/// A projection's new state being built aside (see
+/// [`EventStore::checkpoint_build`]). Nothing of it is visible to
+/// [`EventStore::checkpoint_get`] or `checkpoint_scan` before `commit`.
+pub trait StateBuild {
+    /// Sets `key` in the new state, replacing what an earlier `put` of the
+    /// same key set.
+    fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), StoreError>;
+    /// What the new state holds under `key` so far.
+    fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Makes the new state the projection's state at `position` with
+    /// `stamp`, in one atomic, durable switch; the old state is removed.
+    fn commit(self: Box<Self>, stamp: &str, position: u64) -> Result<(), StoreError>;
+}
+
 /// A boxed iterator of stored events.
 pub type Events<'a> = Box<dyn Iterator<Item = Result<RecordedEvent, StoreError>> + 'a>;
 
@@ -266,9 +280,10 @@ pub trait EventStore: Send + Sync {
         expected_position: u64,
         new_position: u64,
     ) -> Result<bool, StoreError>;
-    /// Replaces a projection's whole state: `entries` are written aside and
-    /// become the state (with `position` and `stamp`) in one atomic switch at
-    /// the end; a crash before the switch leaves the old state and position.
+    /// Replaces a projection's whole state: `entries` (each key once) are
+    /// written aside and become the state (with `position` and `stamp`) in
+    /// one atomic switch at the end; a crash before the switch leaves the old
+    /// state and position.
     fn checkpoint_replace(
         &self,
         name: &str,
@@ -276,6 +291,13 @@ pub trait EventStore: Send + Sync {
         position: u64,
         entries: &mut dyn Iterator<Item = (String, Vec<u8>)>,
     ) -> Result<(), StoreError>;
+    /// Starts building a projection's whole new state aside, for a rebuild
+    /// that cannot hold it all in memory: it writes keys into the new state
+    /// and reads them back while it folds. [`StateBuild::commit`] makes it
+    /// the state in one atomic switch, as [`EventStore::checkpoint_replace`]
+    /// does; dropped uncommitted (or a crash), the old state and position
+    /// stay and the new one is removed. Holds the store's writes until then.
+    fn checkpoint_build(&self, name: &str) -> Result<Box<dyn StateBuild + '_>, StoreError>;
 
     /// Walks the whole store and checks every promise; the first problem is an error.
     fn verify(&self) -> Result<VerifyReport, StoreError>;

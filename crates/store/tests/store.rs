@@ -552,6 +552,77 @@ fn checkpoint_replace_switches_atomically_and_a_crash_mid_replace_leaves_the_old
     store.verify().unwrap();
 }
 
+/// Given a stored state, when a new one is built aside — keys put, read
+/// back, put again shorter and longer (values span several chunks), past
+/// several write batches — then nothing of it shows before the commit, and
+/// after it exactly the last value of every key does, across a reopen; a
+/// build dropped uncommitted leaves the old state and a sound store.
+#[test]
+fn a_state_built_aside_reads_back_its_own_puts_and_switches_at_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    append_any(&store, "s", &events(10, "x"));
+    let mut old = (0..3).map(|i| (format!("k{i}"), vec![i as u8; 10]));
+    store.checkpoint_replace("p", "v1", 4, &mut old).unwrap();
+    let before = store.checkpoint_scan("p", "").unwrap();
+
+    let mut rng = Rng(17);
+    let mut model = std::collections::BTreeMap::new();
+    let mut build = store.checkpoint_build("p").unwrap();
+    assert_eq!(
+        build.get("k1").unwrap(),
+        None,
+        "the old state is not the new one"
+    );
+    for round in 0..6_000u64 {
+        let key = format!("n{:04}", rng.below(700));
+        // Mostly small values, some of several chunks (the store cuts at 6 KiB).
+        let len = if round % 7 == 0 { 20_000 } else { 100 } + rng.below(50) as usize;
+        let value = vec![(round % 251) as u8; len];
+        build.put(key.clone(), value.clone()).unwrap();
+        model.insert(key, value);
+        if round % 50 == 0 {
+            let probe = format!("n{:04}", rng.below(700));
+            let got = build.get(&probe).unwrap();
+            assert!(
+                got.as_ref() == model.get(&probe),
+                "{probe}: read back {:?} bytes, put {:?}",
+                got.map(|v| v.len()),
+                model.get(&probe).map(Vec::len)
+            );
+        }
+    }
+    assert_eq!(store.checkpoint_scan("p", "").unwrap(), before);
+    build.commit("v2", 10).unwrap();
+
+    let want: Vec<(String, Vec<u8>)> = model.into_iter().collect();
+    // Compared without printing megabytes of values on a failure.
+    assert!(store.checkpoint_scan("p", "").unwrap() == want);
+    assert_eq!(
+        store.checkpoint("p").unwrap(),
+        Some(Checkpoint {
+            position: 10,
+            stamp: "v2".into()
+        })
+    );
+    let store = reopen(store);
+    assert!(store.checkpoint_scan("p", "").unwrap() == want);
+    store.verify().unwrap();
+
+    // A build dropped half-way changes nothing; the next write removes it.
+    let mut build = store.checkpoint_build("p").unwrap();
+    for i in 0..3_000 {
+        build.put(format!("z{i:05}"), vec![9u8; 1_000]).unwrap();
+    }
+    drop(build);
+    assert!(store.checkpoint_scan("p", "").unwrap() == want);
+    append_any(&store, "s", &events(1, "y"));
+    store.verify().unwrap();
+    let store = reopen(store);
+    assert!(store.checkpoint_scan("p", "").unwrap() == want);
+    assert_eq!(store.verify().unwrap().checkpoints, 1);
+}
+
 fn recorded(position: u64, stream: &str, version: u64) -> RecordedEvent {
     RecordedEvent {
         position,
