@@ -215,6 +215,43 @@ fn a_replay_with_room_for_few_views_writes_them_out_and_stores_the_same_rosters(
 }
 
 #[test]
+fn a_bad_rebuild_budget_is_refused_before_anything_runs() {
+    // given the demo store
+    let store = Store::new();
+    store.ok(&["demo"]);
+    let before = store.export();
+    let status = store.json(&["report", "status"]);
+    for value in ["0", "lots", "-5", "1e6", "99999999999999999999"] {
+        for args in [&["replay"][..], &["report", "status"][..]] {
+            // when a command runs with EXPO_REBUILD_BUDGET set to nonsense
+            let out = store
+                .command(args)
+                .env("EXPO_REBUILD_BUDGET", value)
+                .output()
+                .unwrap();
+            // then it is refused in one line naming the variable
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{value}: {stderr}");
+            assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+            assert!(stderr.contains("EXPO_REBUILD_BUDGET"), "{stderr}");
+        }
+    }
+    // and nothing changed; an empty value means the default
+    assert_eq!(store.export(), before);
+    let out = store
+        .command(&["replay"])
+        .env("EXPO_REBUILD_BUDGET", "")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(store.json(&["report", "status"]), status);
+}
+
+#[test]
 fn verify_passes_a_sound_store() {
     // given the demo store
     let store = Store::new();

@@ -56,6 +56,9 @@ impl Context {
         if data.as_os_str().is_empty() {
             return Err(invalid("invalid --data \"\": name the store's directory"));
         }
+        // Any command may rebuild the rosters: a bad setting is refused
+        // before the store is opened, not half-way through a command.
+        crate::project::rebuild_budget()?;
         Ok(Context {
             data,
             json: g.json,

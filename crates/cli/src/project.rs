@@ -143,14 +143,28 @@ impl Spill for BuildSpill<'_, '_> {
     }
 }
 
+/// The largest `EXPO_REBUILD_BUDGET` accepted: 2^40 events' worth of views
+/// is far past any log, so a larger number is a typo.
+const MAX_REBUILD_BUDGET: u64 = 1 << 40;
+
 /// How many events' worth of views a rebuild keeps in memory:
-/// `EXPO_REBUILD_BUDGET` if set to a number (tests set it tiny, so that views
-/// go out to the store and come back), else [`RESIDENT_BUDGET`].
-fn rebuild_budget() -> u64 {
-    std::env::var("EXPO_REBUILD_BUDGET")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(RESIDENT_BUDGET)
+/// `EXPO_REBUILD_BUDGET` if set and not empty (tests set it tiny, so that
+/// views go out to the store and come back), else [`RESIDENT_BUDGET`]. Checked with the
+/// global options, before the store is opened.
+pub fn rebuild_budget() -> Result<u64, Failure> {
+    let raw = std::env::var_os("EXPO_REBUILD_BUDGET").unwrap_or_default();
+    let text = raw.to_string_lossy();
+    // Set but empty is unset, as with EXPO_DATA.
+    if text.trim().is_empty() {
+        return Ok(RESIDENT_BUDGET);
+    }
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=MAX_REBUILD_BUDGET).contains(&n) => Ok(n),
+        _ => Err(crate::failure::invalid(format!(
+            "invalid EXPO_REBUILD_BUDGET {text:?}: use a whole number of events from 1 to \
+             {MAX_REBUILD_BUDGET}, or unset it (default {RESIDENT_BUDGET})"
+        ))),
+    }
 }
 
 /// Folds the whole log into a new state of the rosters, built aside in the
@@ -161,10 +175,11 @@ pub fn rebuild(store: &dyn EventStore, show_progress: bool) -> Result<u64, Failu
     trace(format_args!(
         "rosters rebuilding {head} events from position 0"
     ));
+    let budget = rebuild_budget()?;
     let mut build = store.checkpoint_build(NAME)?;
     let stats = {
         let mut spill = BuildSpill(build.as_mut());
-        let mut rebuild = Rebuild::new(&mut spill, rebuild_budget());
+        let mut rebuild = Rebuild::new(&mut spill, budget);
         fold_each(
             store,
             head,
