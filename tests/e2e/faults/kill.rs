@@ -421,6 +421,8 @@ fn kill_during_single_registrations_keeps_every_acknowledged_one() {
 }
 
 /// kill -9 during `expo replay`: the log is untouched and the projections equal a rebuild.
+/// Every other trial gives the rebuild room for few views, so that it is
+/// killed while writing views out and reading them back too.
 #[test]
 fn kill_during_replay_keeps_log_and_rosters() {
     let mut rng = Rng::for_campaign("kill-replay");
@@ -441,11 +443,19 @@ fn kill_during_replay_keeps_log_and_rosters() {
     let (_, took) = timed_ok(&probe, "clean replay", &["replay"]);
     let mut pace = Pace::new(took);
     let mut killed = 0;
+    let mut spilling = 0;
     for trial in 0..n {
-        let store = Expo::at(scratch.path(&format!("trial-{trial}")));
+        let mut store = Expo::at(scratch.path(&format!("trial-{trial}")));
+        if trial % 2 == 1 {
+            store = store.with_rebuild_budget(64);
+            spilling += 1;
+        }
         copy_dir(&base.store.data, &store.data);
         let delay = pace.delay(&mut rng);
-        let ctx = format!("replay trial {trial} (kill after {delay:?})");
+        let ctx = format!(
+            "replay trial {trial} (kill after {delay:?}{})",
+            if trial % 2 == 1 { ", budget 64" } else { "" }
+        );
         let t0 = Instant::now();
         let run = store.run_killed(&scratch, &["replay"], delay);
         if !run.killed {
@@ -469,7 +479,7 @@ fn kill_during_replay_keeps_log_and_rosters() {
         let _ = std::fs::remove_dir_all(&store.data);
     }
     eprintln!(
-        "kill/replay: {n} trials ({killed} killed mid-run) on {} events, typical replay {:.0} ms, in {:.1} s",
+        "kill/replay: {n} trials ({killed} killed mid-run; {spilling} with room for 64 events' worth of views) on {} events, typical replay {:.0} ms, in {:.1} s",
         base.events,
         pace.typical().as_secs_f64() * 1000.0,
         started.elapsed().as_secs_f64()

@@ -131,12 +131,24 @@ impl Scratch {
 pub struct Expo {
     /// The store's directory.
     pub data: PathBuf,
+    /// `EXPO_REBUILD_BUDGET` for every run (unset: the default).
+    rebuild_budget: Option<u64>,
 }
 
 impl Expo {
     /// `expo --data DATA`.
     pub fn at(data: impl Into<PathBuf>) -> Expo {
-        Expo { data: data.into() }
+        Expo {
+            data: data.into(),
+            rebuild_budget: None,
+        }
+    }
+
+    /// The same, with room for only `events` events' worth of views in a
+    /// rebuild, so that views go out to the store and come back.
+    pub fn with_rebuild_budget(mut self, events: u64) -> Expo {
+        self.rebuild_budget = Some(events);
+        self
     }
 
     /// The command line for `expo args…` on this store, not started.
@@ -150,6 +162,10 @@ impl Expo {
             .env_remove("RUST_BACKTRACE")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null());
+        match self.rebuild_budget {
+            Some(n) => cmd.env("EXPO_REBUILD_BUDGET", n.to_string()),
+            None => cmd.env_remove("EXPO_REBUILD_BUDGET"),
+        };
         cmd
     }
 
