@@ -60,6 +60,9 @@ pub(crate) struct Inner {
     /// Set before this process first changes anything in sled: a process
     /// that never did skips the close's flush, fsyncs and head file.
     dirty: AtomicBool,
+    /// Set after each write to sled, cleared by the group commit before its
+    /// flush: a close with nothing unsynced skips flushing and fsyncing again.
+    unsynced: AtomicBool,
     /// `OpenOptions::one_shot`: a close that leaves nothing unsynced leaves
     /// sled to the process's exit instead of tearing it down.
     one_shot: bool,
@@ -88,21 +91,29 @@ impl Drop for Inner {
             self.leave_to_exit();
             return;
         }
-        if head < self.floor
-            || self.db.flush().is_err()
-            || self.sync_files(&mut lock(&self.sync)).is_err()
+        if head < self.floor {
+            return;
+        }
+        // A command's group commit already flushed and fsynced its write:
+        // only what came after (e.g. deleting old rosters) needs it here.
+        if self.unsynced.load(Ordering::SeqCst)
+            && (self.db.flush().is_err() || self.sync_files(&mut lock(&self.sync)).is_err())
         {
             return;
         }
         // Written with a rename and no fsync: every head written here was
         // already durable, so after a power loss the file holds this value, an
-        // older one, or nothing, each a true lower bound.
-        let tmp = self.path.join(format!("{HEAD_FILE}.tmp"));
-        if std::fs::write(&tmp, format!("expo-head v1 {head}\n")).is_ok() {
-            let _ = std::fs::rename(&tmp, self.path.join(HEAD_FILE));
+        // older one, or nothing, each a true lower bound. The same head as
+        // the file's needs no new file.
+        if head != self.floor {
+            let tmp = self.path.join(format!("{HEAD_FILE}.tmp"));
+            if std::fs::write(&tmp, format!("expo-head v1 {head}\n")).is_ok() {
+                let _ = std::fs::rename(&tmp, self.path.join(HEAD_FILE));
+            }
         }
-        // Everything this process wrote is on disk now (the flush and fsyncs
-        // above): sled's own teardown would only flush and fsync again.
+        // Everything this process wrote is on disk now (its group commits,
+        // or the flush and fsyncs above): sled's own teardown would only
+        // flush and fsync again.
         self.leave_to_exit();
     }
 }
@@ -181,6 +192,7 @@ impl SledStore {
                     head_tx,
                     floor: read_floor(path),
                     dirty: AtomicBool::new(false),
+                    unsynced: AtomicBool::new(false),
                     one_shot: options.one_shot,
                 }),
             };
@@ -279,7 +291,11 @@ impl Inner {
     /// as one-entry batches), so the close knows whether anything changed.
     fn apply_batch(&self, batch: sled::Batch) -> Result<(), StoreError> {
         self.dirty.store(true, Ordering::SeqCst);
-        self.db.apply_batch(batch).map_err(sled_err)
+        let applied = self.db.apply_batch(batch).map_err(sled_err);
+        // After the batch, so that a group commit that clears the flag
+        // before its flush never leaves a later batch unsynced and unflagged.
+        self.unsynced.store(true, Ordering::SeqCst);
+        applied
     }
 
     /// Applies one batch under the write lock and records the new head.
@@ -305,8 +321,18 @@ impl Inner {
             return Ok(());
         }
         let (applied_seq, applied_head) = *lock(&self.applied);
-        self.db.flush().map_err(sled_err)?;
-        self.sync_files(&mut s)?;
+        // Cleared before the flush: every batch applied so far is covered by
+        // it, and one applied meanwhile sets the flag again after itself.
+        self.unsynced.store(false, Ordering::SeqCst);
+        let synced = self
+            .db
+            .flush()
+            .map_err(sled_err)
+            .and_then(|_| self.sync_files(&mut s));
+        if let Err(e) = synced {
+            self.unsynced.store(true, Ordering::SeqCst);
+            return Err(e);
+        }
         s.synced_seq = applied_seq;
         self.head_tx.send_if_modified(|h| {
             let newer = applied_head > *h;
