@@ -177,19 +177,8 @@ fn a_replay_with_room_for_few_views_writes_them_out_and_stores_the_same_rosters(
     let rosters: Vec<Value> = ids.iter().map(|id| store.roster(id, &["--full"])).collect();
     let status = store.json(&["report", "status"]);
     // when the rosters are rebuilt with room for a few events' worth of views
-    let out = store
-        .command(&["replay"])
-        .env("EXPO_REBUILD_BUDGET", "3")
-        .env("EXPO_TRACE", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let trace = replay_with_budget(&store, "3");
     // then views went out to the store and came back while folding
-    let trace = String::from_utf8_lossy(&out.stderr);
     let counts: Vec<u64> = trace
         .lines()
         .find(|l| l.contains("views written early"))
@@ -238,17 +227,22 @@ fn a_bad_rebuild_budget_is_refused_before_anything_runs() {
     }
     // and nothing changed; an empty value means the default
     assert_eq!(store.export(), before);
+    replay_with_budget(&store, "");
+    assert_eq!(store.json(&["report", "status"]), status);
+}
+
+/// Runs `expo replay` with `EXPO_REBUILD_BUDGET=budget` and `EXPO_TRACE=1`;
+/// it must succeed. Returns its stderr (the trace).
+fn replay_with_budget(store: &Store, budget: &str) -> String {
     let out = store
         .command(&["replay"])
-        .env("EXPO_REBUILD_BUDGET", "")
+        .env("EXPO_REBUILD_BUDGET", budget)
+        .env("EXPO_TRACE", "1")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(store.json(&["report", "status"]), status);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
 }
 
 #[test]

@@ -508,14 +508,21 @@ fn checkpoints_store_state_with_their_position_and_commit_only_from_the_expected
     assert_eq!(store.verify().unwrap().checkpoints, 1);
 }
 
+/// A store of 10 events whose checkpoint "p" (stamp v1, position 4) holds
+/// `keys` keys `k0…`; returns it with that state.
+fn given_a_checkpoint_of(dir: &std::path::Path, keys: u8) -> (SledStore, Vec<(String, Vec<u8>)>) {
+    let store = open(dir);
+    append_any(&store, "s", &events(10, "x"));
+    let mut old = (0..keys).map(|i| (format!("k{i}"), vec![i; 10]));
+    store.checkpoint_replace("p", "v1", 4, &mut old).unwrap();
+    let state = store.checkpoint_scan("p", "").unwrap();
+    (store, state)
+}
+
 #[test]
 fn checkpoint_replace_switches_atomically_and_a_crash_mid_replace_leaves_the_old_state() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    append_any(&store, "s", &events(10, "x"));
-    let mut old = (0..5).map(|i| (format!("k{i}"), vec![i as u8; 10]));
-    store.checkpoint_replace("p", "v1", 4, &mut old).unwrap();
-    let before = store.checkpoint_scan("p", "").unwrap();
+    let (store, before) = given_a_checkpoint_of(dir.path(), 5);
     assert_eq!(before.len(), 5);
 
     // the replace dies half-way (the entries' producer panics: the process would have died here)
@@ -560,11 +567,7 @@ fn checkpoint_replace_switches_atomically_and_a_crash_mid_replace_leaves_the_old
 #[test]
 fn a_state_built_aside_reads_back_its_own_puts_and_switches_at_commit() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    append_any(&store, "s", &events(10, "x"));
-    let mut old = (0..3).map(|i| (format!("k{i}"), vec![i as u8; 10]));
-    store.checkpoint_replace("p", "v1", 4, &mut old).unwrap();
-    let before = store.checkpoint_scan("p", "").unwrap();
+    let (store, before) = given_a_checkpoint_of(dir.path(), 3);
 
     let mut rng = Rng(17);
     let mut model = std::collections::BTreeMap::new();
