@@ -430,6 +430,18 @@ impl Inner {
         self.apply_batch(batch)
     }
 
+    /// One state value: its chunks under `prefix` (a state key's prefix) in
+    /// order, joined; `None` if there are none.
+    fn read_state(&self, prefix: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut value: Option<Vec<u8>> = None;
+        for v in self.db.scan_prefix(prefix).values() {
+            value
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(&v.map_err(sled_err)?);
+        }
+        Ok(value)
+    }
+
     /// Deletes every key under `prefix`, in batches of `REMOVE_BATCH` keys
     /// (nothing here needs one atomic batch: the callers delete garbage).
     fn remove_prefix(&self, prefix: &[u8]) -> Result<(), StoreError> {
@@ -818,14 +830,8 @@ impl EventStore for SledStore {
             let Some(m) = self.inner.checkpoint_meta(name)? else {
                 return Ok(None);
             };
-            let prefix = codec::state_key_prefix(name, m.generation, key).map_err(bad_name)?;
-            let mut value: Option<Vec<u8>> = None;
-            for v in self.inner.db.scan_prefix(&prefix).values() {
-                value
-                    .get_or_insert_with(Vec::new)
-                    .extend_from_slice(&v.map_err(sled_err)?);
-            }
-            Ok(value)
+            self.inner
+                .read_state(&codec::state_key_prefix(name, m.generation, key).map_err(bad_name)?)
         })
     }
 
@@ -910,6 +916,8 @@ impl EventStore for SledStore {
     ) -> Result<(), StoreError> {
         guarded(|| {
             let mut build = Build::start(&self.inner, name)?;
+            // Refused before writing anything, not after the whole state.
+            build.check_position(position)?;
             build.keys_once = true;
             for (key, value) in entries {
                 build.stage(key, value)?;
@@ -1020,27 +1028,26 @@ impl<'a> Build<'a> {
         if !self.applied_any {
             return Ok(None);
         }
-        let mut value: Option<Vec<u8>> = None;
-        for v in self.inner.db.scan_prefix(self.key_prefix(key)?).values() {
-            value
-                .get_or_insert_with(Vec::new)
-                .extend_from_slice(&v.map_err(sled_err)?);
+        self.inner.read_state(&self.key_prefix(key)?)
+    }
+
+    fn check_position(&self, position: u64) -> Result<(), StoreError> {
+        if position > self.w.head {
+            return Err(corrupt(
+                position,
+                format!(
+                    "checkpoint {} would move beyond the log head {}",
+                    self.name, self.w.head
+                ),
+            ));
         }
-        Ok(value)
+        Ok(())
     }
 
     fn finish(mut self, stamp: &str, position: u64) -> Result<(), StoreError> {
         let inner = self.inner;
         let name = self.name.clone();
-        if position > self.w.head {
-            return Err(corrupt(
-                position,
-                format!(
-                    "checkpoint {name} would move beyond the log head {}",
-                    self.w.head
-                ),
-            ));
-        }
+        self.check_position(position)?;
         self.apply_pending()?;
         // Sled recovers batches in order, but make the new state durable before the switch anyway.
         inner.db.flush().map_err(sled_err)?;
