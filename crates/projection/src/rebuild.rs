@@ -9,7 +9,7 @@
 //! is the same, key for key and byte for byte, as `Registry::into_entries`
 //! of the same events.
 
-use crate::state::{decode, encode, source_error, summary_key, view_key};
+use crate::state::{decode, entries_of, source_error, view_key};
 use crate::view::View;
 use crate::{ProjectionError, Recorded};
 use std::collections::HashMap;
@@ -174,12 +174,10 @@ impl<'s> Rebuild<'s> {
     }
 
     fn write(&mut self, id: &str, view: &View) -> Result<(), ProjectionError> {
-        self.spill
-            .put(summary_key(id), encode(&view.summary()))
-            .map_err(source_error)?;
-        self.spill
-            .put(view_key(id), encode(view))
-            .map_err(source_error)
+        for (key, value) in entries_of(id, view) {
+            self.spill.put(key, value).map_err(source_error)?;
+        }
+        Ok(())
     }
 
     /// Writes every view still in memory; the new state is then complete

@@ -185,7 +185,7 @@ fn fold_into(slot: &mut Option<View>, e: &Recorded) -> bool {
 
 /// The entries stored for one delegation: its view and its summary, under
 /// the stream's name (which the CLI makes the delegation id).
-fn entries_of(id: &str, view: &View) -> [(String, Vec<u8>); 2] {
+pub(crate) fn entries_of(id: &str, view: &View) -> [(String, Vec<u8>); 2] {
     [
         (summary_key(id), encode(&view.summary())),
         (view_key(id), encode(view)),
