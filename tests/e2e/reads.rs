@@ -260,6 +260,54 @@ fn roster_at_a_position_or_time_shows_the_earlier_state() {
 }
 
 #[test]
+fn a_roster_at_a_position_reads_only_its_own_delegation() {
+    // given two delegations whose companies register by turns, and the
+    // first one's roster when the log ended at position p
+    let store = Store::new();
+    let other = "pk-other-june";
+    fixtures::create(&store, D, &[]);
+    fixtures::create(&store, other, &[]);
+    for i in 0..3 {
+        fixtures::register_nth(&store, D, i);
+        fixtures::register_nth(&store, other, 10 + i);
+    }
+    let then = store.roster(D, &[]);
+    let p = store.events().len();
+    for i in 3..6 {
+        fixtures::register_nth(&store, other, 10 + i);
+        fixtures::register_nth(&store, D, i);
+    }
+    assert_ne!(
+        store.roster(D, &[]),
+        then,
+        "the later registrations show now"
+    );
+    // when the roster is asked for at position p
+    let out = store
+        .command(&["roster", D, "--at", &p.to_string(), "--format", "json"])
+        .env("EXPO_TRACE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // then it is the roster of then, position included
+    let at: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(at, then);
+    assert_eq!(n(&at, "as_of_position"), p as i64);
+    // and only the delegation's own 4 events up to p were folded, not all p
+    let trace = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        trace.contains(&format!(
+            "rosters folded 4 events of {D} up to position {p}"
+        )),
+        "{trace}"
+    );
+}
+
+#[test]
 fn reports_in_every_format() {
     // given the sample and a second delegation with one approved company
     let store = Store::new();

@@ -250,6 +250,29 @@ pub fn fold_until(
     Ok(registry)
 }
 
+/// Folds one delegation's stream, up to position `until`, into an in-memory
+/// registry holding its view alone (a roster at an earlier position: what
+/// a fold of the whole log would give for it, reading only its events).
+pub fn fold_stream_until(
+    store: &dyn EventStore,
+    stream: &str,
+    until: u64,
+) -> Result<Registry, Failure> {
+    let mut registry = Registry::default();
+    for e in store.read_stream(stream, 1) {
+        let e = e?;
+        if e.position > until {
+            break;
+        }
+        registry.apply_owned(envelope::into_recorded(e)?);
+    }
+    trace(format_args!(
+        "rosters folded {} events of {stream} up to position {until}",
+        registry.folded()
+    ));
+    Ok(registry)
+}
+
 /// Hands `fold` every event of the log from the start, up to position
 /// `until` and while `keep` holds, decoded.
 ///

@@ -19,13 +19,31 @@ const MAX_LIMIT: u64 = 1_000_000_000;
 /// Where a read looks: the stored rosters (caught up to the log's head), or
 /// a registry folded in memory up to an earlier point.
 enum Snapshot {
-    Stored { store: Store, position: u64 },
-    AsOf { registry: Registry, label: String },
+    Stored {
+        store: Store,
+        position: u64,
+    },
+    AsOf {
+        registry: Registry,
+        position: u64,
+        label: String,
+    },
 }
 
 impl Snapshot {
     /// Opens the store and picks the source for `when`.
     fn open(ctx: &Context, when: Option<AsOf>) -> Result<Snapshot, Failure> {
+        Self::open_for(ctx, when, None)
+    }
+
+    /// [`Snapshot::open`] for a read of one delegation (`only`): at a
+    /// position, only its stream is folded — a view depends on its own
+    /// events alone — instead of the whole log up to there.
+    fn open_for(
+        ctx: &Context,
+        when: Option<AsOf>,
+        only: Option<&str>,
+    ) -> Result<Snapshot, Failure> {
         let Some(store) = ctx.open_if_exists()? else {
             if let Some(AsOf::Position(p @ 1..)) = when {
                 return Err(invalid(format!(
@@ -35,6 +53,7 @@ impl Snapshot {
             }
             return Ok(Snapshot::AsOf {
                 registry: Registry::default(),
+                position: 0,
                 label: format!(" (there is no store at {})", ctx.data.display()),
             });
         };
@@ -53,9 +72,13 @@ impl Snapshot {
                         "--at {p} is beyond the end of the log (the last position is {head})"
                     )));
                 }
-                let registry = project::fold_until(store.as_ref(), p, |_| true, false)?;
+                let registry = match only {
+                    Some(stream) => project::fold_stream_until(store.as_ref(), stream, p)?,
+                    None => project::fold_until(store.as_ref(), p, |_| true, false)?,
+                };
                 Ok(Snapshot::AsOf {
                     registry,
+                    position: p,
                     label: format!(" at position {p}"),
                 })
             }
@@ -63,6 +86,7 @@ impl Snapshot {
                 let registry =
                     project::fold_until(store.as_ref(), head, |e| e.recorded_at <= t, false)?;
                 Ok(Snapshot::AsOf {
+                    position: registry.position(),
                     registry,
                     label: format!(" as of {}", envelope::format_time(t)),
                 })
@@ -73,7 +97,7 @@ impl Snapshot {
     fn position(&self) -> u64 {
         match self {
             Snapshot::Stored { position, .. } => *position,
-            Snapshot::AsOf { registry, .. } => registry.position(),
+            Snapshot::AsOf { position, .. } => *position,
         }
     }
 
@@ -143,7 +167,7 @@ fn when(a: &AsOfArgs) -> Result<Option<AsOf>, Failure> {
 pub fn roster(ctx: &Context, a: &RosterArgs) -> Result<(), Failure> {
     let id = parse::delegation(&a.delegation)?;
     let format = format(ctx, a.format);
-    let snapshot = Snapshot::open(ctx, when(&a.when)?)?;
+    let snapshot = Snapshot::open_for(ctx, when(&a.when)?, Some(id.as_str()))?;
     let view = snapshot.view(id.as_str())?;
     output::print(&roster_of(&view, snapshot.position()).render(format, a.full))
 }
