@@ -260,9 +260,10 @@ fn roster_at_a_position_or_time_shows_the_earlier_state() {
 }
 
 #[test]
-fn a_roster_at_a_position_reads_only_its_own_delegation() {
+fn a_roster_at_a_position_or_time_reads_only_its_own_delegation() {
     // given two delegations whose companies register by turns, and the
-    // first one's roster when the log ended at position p
+    // first one's roster when the log ended at position p, a second before
+    // the next registrations
     let store = Store::new();
     let other = "pk-other-june";
     fixtures::create(&store, D, &[]);
@@ -272,7 +273,10 @@ fn a_roster_at_a_position_reads_only_its_own_delegation() {
         fixtures::register_nth(&store, other, 10 + i);
     }
     let then = store.roster(D, &[]);
-    let p = store.events().len();
+    let events = store.events();
+    let p = events.len();
+    let last_at = chrono::DateTime::parse_from_rfc3339(s(&events[p - 1], "recorded_at")).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
     for i in 3..6 {
         fixtures::register_nth(&store, other, 10 + i);
         fixtures::register_nth(&store, D, i);
@@ -282,29 +286,26 @@ fn a_roster_at_a_position_reads_only_its_own_delegation() {
         then,
         "the later registrations show now"
     );
-    // when the roster is asked for at position p
-    let out = store
-        .command(&["roster", D, "--at", &p.to_string(), "--format", "json"])
-        .env("EXPO_TRACE", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // then it is the roster of then, position included
-    let at: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(at, then);
-    assert_eq!(n(&at, "as_of_position"), p as i64);
-    // and only the delegation's own 4 events up to p were folded, not all p
-    let trace = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        trace.contains(&format!(
-            "rosters folded 4 events of {D} up to position {p}"
-        )),
-        "{trace}"
-    );
+    let between = (last_at + chrono::Duration::milliseconds(500))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    for when in [["--at", &p.to_string()], ["--as-of", &between]] {
+        // when the roster is asked for at position p, or as of a moment
+        // between event p and the next
+        let out = store
+            .command(&["roster", D, when[0], when[1], "--format", "json"])
+            .env("EXPO_TRACE", "1")
+            .output()
+            .unwrap();
+        let trace = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{trace}");
+        // then it is the roster of then, position included
+        let at: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(at, then, "{when:?}");
+        assert_eq!(n(&at, "as_of_position"), p as i64);
+        // and only the delegation's own 4 events up to p were folded, not all p
+        let folded = format!("rosters folded 4 events of {D} up to position {p}");
+        assert!(trace.contains(&folded), "{when:?}: {trace}");
+    }
 }
 
 #[test]

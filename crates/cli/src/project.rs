@@ -250,6 +250,26 @@ pub fn fold_until(
     Ok(registry)
 }
 
+/// The end of the longest prefix of the log (up to `head`) recorded at or
+/// before `t`: the position before the first event recorded later, read
+/// from the events' envelopes (their data is not decoded).
+pub fn last_recorded_by(
+    store: &dyn EventStore,
+    head: u64,
+    t: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, Failure> {
+    for e in store.read_all(1) {
+        let e = e?;
+        if e.position > head {
+            break;
+        }
+        if e.recorded_at > t {
+            return Ok(e.position - 1);
+        }
+    }
+    Ok(head)
+}
+
 /// Folds one delegation's stream, up to position `until`, into an in-memory
 /// registry holding its view alone (a roster at an earlier position: what
 /// a fold of the whole log would give for it, reading only its events).

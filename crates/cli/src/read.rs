@@ -36,8 +36,8 @@ impl Snapshot {
         Self::open_for(ctx, when, None)
     }
 
-    /// [`Snapshot::open`] for a read of one delegation (`only`): at a
-    /// position, only its stream is folded — a view depends on its own
+    /// [`Snapshot::open`] for a read of one delegation (`only`): as of an
+    /// earlier point, only its stream is folded — a view depends on its own
     /// events alone — instead of the whole log up to there.
     fn open_for(
         ctx: &Context,
@@ -83,11 +83,29 @@ impl Snapshot {
                 })
             }
             Some(AsOf::Time(t)) => {
-                let registry =
-                    project::fold_until(store.as_ref(), head, |e| e.recorded_at <= t, false)?;
+                let (registry, position) = match only {
+                    // The log's prefix recorded by then ends where the first
+                    // later event stands: found from the events' times,
+                    // without decoding or folding them.
+                    Some(stream) => {
+                        let cutoff = project::last_recorded_by(store.as_ref(), head, t)?;
+                        let registry = project::fold_stream_until(store.as_ref(), stream, cutoff)?;
+                        (registry, cutoff)
+                    }
+                    None => {
+                        let registry = project::fold_until(
+                            store.as_ref(),
+                            head,
+                            |e| e.recorded_at <= t,
+                            false,
+                        )?;
+                        let position = registry.position();
+                        (registry, position)
+                    }
+                };
                 Ok(Snapshot::AsOf {
-                    position: registry.position(),
                     registry,
+                    position,
                     label: format!(" as of {}", envelope::format_time(t)),
                 })
             }
