@@ -57,11 +57,9 @@ pub(crate) struct Inner {
     /// The head recorded in `expo-head` at the last clean close: sled must
     /// never come back with less (it silently truncates a damaged log).
     floor: u64,
-    /// Set before this process first changes anything in sled: a process
-    /// that never did skips the close's flush, fsyncs and head file.
-    dirty: AtomicBool,
     /// Set after each write to sled, cleared by the group commit before its
-    /// flush: a close with nothing unsynced skips flushing and fsyncing again.
+    /// flush: a close with nothing unsynced (a process that wrote nothing, or
+    /// whose writes its group commits covered) skips flushing and fsyncing.
     unsynced: AtomicBool,
     /// `OpenOptions::one_shot`: a close that leaves nothing unsynced leaves
     /// sled to the process's exit instead of tearing it down.
@@ -85,17 +83,13 @@ fn read_floor(path: &Path) -> u64 {
 impl Drop for Inner {
     fn drop(&mut self) {
         let head = lock(&self.write).head;
-        // A process that wrote nothing (a roster, a report, an export) leaves
-        // the store as the last close left it: its fsyncs and head file stand.
-        if head == self.floor && !self.dirty.load(Ordering::SeqCst) {
-            self.leave_to_exit();
-            return;
-        }
         if head < self.floor {
             return;
         }
-        // A command's group commit already flushed and fsynced its write:
-        // only what came after (e.g. deleting old rosters) needs it here.
+        // A process that wrote nothing (a roster, a report, an export) has
+        // nothing to sync, and a command's group commit already flushed and
+        // fsynced its write: only what came after one (e.g. deleting old
+        // rosters) needs it here.
         if self.unsynced.load(Ordering::SeqCst)
             && (self.db.flush().is_err() || self.sync_files(&mut lock(&self.sync)).is_err())
         {
@@ -191,7 +185,6 @@ impl SledStore {
                     }),
                     head_tx,
                     floor: read_floor(path),
-                    dirty: AtomicBool::new(false),
                     unsynced: AtomicBool::new(false),
                     one_shot: options.one_shot,
                 }),
@@ -288,9 +281,8 @@ impl Inner {
     }
 
     /// Every write this process makes to sled goes through here (single keys
-    /// as one-entry batches), so the close knows whether anything changed.
+    /// as one-entry batches), so the close knows whether anything is unsynced.
     fn apply_batch(&self, batch: sled::Batch) -> Result<(), StoreError> {
-        self.dirty.store(true, Ordering::SeqCst);
         let applied = self.db.apply_batch(batch).map_err(sled_err);
         // After the batch, so that a group commit that clears the flag
         // before its flush never leaves a later batch unsynced and unflagged.
