@@ -96,3 +96,127 @@ fn child_opens_and_closes() {
     drop(store);
     println!("reopen-writes: {}", written() - before);
 }
+
+/// Where the children of [`a_small_write_leaves_sled_snapshot_for_later`] find the store.
+const TAIL_VAR: &str = "EXPO_TEST_REOPEN_TAIL_DIR";
+
+/// The names of sled's finished snapshot files in the store.
+fn snapshots(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("snap.") && !n.ends_with(".generating"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `child` on the store and returns what it printed.
+fn child(test: &str, dir: &std::path::Path) -> Vec<u64> {
+    figures_from_child(test, TAIL_VAR, dir, "reopen-tail: ")
+}
+
+#[test]
+fn a_small_write_leaves_sled_snapshot_for_later() {
+    // given a store of 10 events whose sled snapshot is current (a reopen
+    // after the writes wrote it)
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    append_any(&store, "d-one", &events(10, "d-one"));
+    drop(reopen(store));
+    let first = snapshots(dir.path());
+    assert_eq!(first.len(), 1, "one snapshot: {first:?}");
+
+    // when one process appends an event and the next one opens the store
+    assert_eq!(child("child_appends", dir.path()), [11]);
+    let [wrote, head, count] = child("child_reads_tail", dir.path())[..] else {
+        panic!("three figures")
+    };
+
+    // then that open found all 11 events and wrote nothing: the new tail is
+    // in the segment the snapshot already ends in, so the snapshot stays
+    // (sled as released rewrote it, fsynced and renamed it at this open)
+    assert_eq!((head, count), (11, 11));
+    assert_eq!(wrote, 0, "the open after a small write wrote {wrote} bytes");
+    assert_eq!(snapshots(dir.path()), first);
+
+    // when two more processes append, each opening on the older snapshot
+    assert_eq!(child("child_appends", dir.path()), [12]);
+    assert_eq!(child("child_appends", dir.path()), [13]);
+
+    // then the log since the snapshot replays whole at the next open
+    let [wrote, head, count] = child("child_reads_tail", dir.path())[..] else {
+        panic!("three figures")
+    };
+    assert_eq!((wrote, head, count), (0, 13, 13));
+    assert_eq!(snapshots(dir.path()), first);
+
+    // when a process appends past the end of sled's segment (~1 MB of
+    // events that do not compress)
+    assert_eq!(child("child_appends_much", dir.path()), [1_013]);
+
+    // then the next open writes a new snapshot, so the tail a later open
+    // replays stays within one segment, and every event is there
+    let [wrote, head, count] = child("child_reads_tail", dir.path())[..] else {
+        panic!("three figures")
+    };
+    assert_eq!((head, count), (1_013, 1_013));
+    assert!(wrote > 0, "no new snapshot after a segment's worth of log");
+    let second = snapshots(dir.path());
+    assert_eq!(second.len(), 1, "one snapshot: {second:?}");
+    assert_ne!(second, first);
+
+    // and the open after that writes nothing again
+    assert_eq!(child("child_reads_tail", dir.path()), [0, 1_013, 1_013]);
+}
+
+/// A child of the test above: appends one event and prints the head.
+#[test]
+fn child_appends() {
+    let Some(dir) = std::env::var_os(TAIL_VAR) else {
+        return;
+    };
+    let store = open(std::path::Path::new(&dir));
+    let out = append_any(&store, "d-one", &events(1, "more"));
+    drop(store);
+    println!("reopen-tail: {}", out.last_position);
+}
+
+/// A child of the test above: appends 1,000 events of 1 KB that lz4
+/// cannot shrink, and prints the head.
+#[test]
+fn child_appends_much() {
+    let Some(dir) = std::env::var_os(TAIL_VAR) else {
+        return;
+    };
+    let store = open(std::path::Path::new(&dir));
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let noisy: Vec<NewEvent> = (0..1_000)
+        .map(|_| {
+            let hex: String = (0..64)
+                .map(|_| format!("{:016x}", rng.next_u64()))
+                .collect();
+            event(&format!(r#"{{"noise":"{hex}"}}"#))
+        })
+        .collect();
+    let out = append_any(&store, "d-two", &noisy);
+    drop(store);
+    println!("reopen-tail: {}", out.last_position);
+}
+
+/// A child of the test above: opens the store, reads and verifies every
+/// event, and prints the bytes its open and close wrote, the head and the
+/// number of events read.
+#[test]
+fn child_reads_tail() {
+    let Some(dir) = std::env::var_os(TAIL_VAR) else {
+        return;
+    };
+    let before = written();
+    let store = open(std::path::Path::new(&dir));
+    let head = store.last_position().unwrap();
+    let count = all(&store).len();
+    store.verify().unwrap();
+    drop(store);
+    println!("reopen-tail: {} {head} {count}", written() - before);
+}

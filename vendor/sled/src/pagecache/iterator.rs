@@ -15,6 +15,10 @@ pub struct LogIter {
     pub max_lsn: Option<Lsn>,
     pub cur_lsn: Option<Lsn>,
     pub last_stage: bool,
+    /// expo: a segment already read from the file by the recovery pass just
+    /// before this one (see `check_contiguity_in_unstable_tail`), used
+    /// instead of reading the same bytes again.
+    pub preread: Option<BasedBuf>,
 }
 
 impl Iterator for LogIter {
@@ -248,11 +252,16 @@ impl LogIter {
 
         trace!("read segment header {:?}", segment_header);
 
-        let mut buf = vec![0; self.config.segment_size];
-        let size = pread_exact_or_eof(f, &mut buf, offset)?;
-
-        trace!("setting stored segment buffer length to {} after read", size);
-        buf.truncate(size);
+        let buf = match self.preread.take_if(|pre| pre.offset == offset) {
+            Some(pre) => pre.buf,
+            None => {
+                let mut buf = vec![0; self.config.segment_size];
+                let size = pread_exact_or_eof(f, &mut buf, offset)?;
+                trace!("setting stored segment buffer length to {} after read", size);
+                buf.truncate(size);
+                buf
+            }
+        };
 
         self.cur_lsn = Some(segment_header.lsn + SEG_HEADER_LEN as Lsn);
 
@@ -284,7 +293,7 @@ fn valid_entry_offset(lid: LogOffset, segment_len: usize) -> bool {
 fn scan_segment_headers_and_tail(
     min: Lsn,
     config: &RunningConfig,
-) -> Result<(BTreeMap<Lsn, LogOffset>, Lsn)> {
+) -> Result<(BTreeMap<Lsn, LogOffset>, Lsn, Option<BasedBuf>)> {
     fn fetch(
         idx: u64,
         min: Lsn,
@@ -369,14 +378,14 @@ fn scan_segment_headers_and_tail(
 
     // Check that the segments above max_header_stable_lsn
     // properly link their previous segment pointers.
-    let end_of_last_contiguous_message_in_unstable_tail =
+    let (end_of_last_contiguous_message_in_unstable_tail, last_read) =
         check_contiguity_in_unstable_tail(
             max_header_stable_lsn,
             &ordering,
             config,
         )?;
 
-    Ok((ordering, end_of_last_contiguous_message_in_unstable_tail))
+    Ok((ordering, end_of_last_contiguous_message_in_unstable_tail, last_read))
 }
 
 // This ensures that the last <# io buffers> segments on
@@ -388,7 +397,7 @@ fn check_contiguity_in_unstable_tail(
     max_header_stable_lsn: Lsn,
     ordering: &BTreeMap<Lsn, LogOffset>,
     config: &RunningConfig,
-) -> Result<Lsn> {
+) -> Result<(Lsn, Option<BasedBuf>)> {
     let segment_size = config.segment_size as Lsn;
 
     // -1..(2 *  segment_size) - 1 => 0
@@ -430,6 +439,7 @@ fn check_contiguity_in_unstable_tail(
         max_lsn: missing_item_in_tail,
         cur_lsn: None,
         last_stage: false,
+        preread: None,
     };
 
     // run the iterator to completion
@@ -444,7 +454,12 @@ fn check_contiguity_in_unstable_tail(
         end_of_last_message,
     );
 
-    Ok(end_of_last_message)
+    // expo: the segment this pass ended in (normally the active one) is the
+    // one the next pass, `advance_snapshot`, starts or ends in; hand its
+    // bytes over instead of reading the same 512 KiB into a fresh buffer
+    // (~0.4 ms of every open on this machine, mostly page faults). Nothing
+    // writes the file between the two passes.
+    Ok((end_of_last_message, iter.segment_base.take()))
 }
 
 /// Returns a log iterator, the max stable lsn,
@@ -458,7 +473,7 @@ pub fn raw_segment_iter_from(
     let segment_len = config.segment_size as Lsn;
     let normalized_lsn = lsn / segment_len * segment_len;
 
-    let (ordering, end_of_last_msg) =
+    let (ordering, end_of_last_msg, last_read) =
         scan_segment_headers_and_tail(normalized_lsn, config)?;
 
     // find the last stable tip, to properly handle batch manifests.
@@ -497,5 +512,6 @@ pub fn raw_segment_iter_from(
         segment_base: None,
         segments,
         last_stage: true,
+        preread: last_read,
     })
 }
