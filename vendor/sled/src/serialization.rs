@@ -530,7 +530,7 @@ impl Serialize for Snapshot {
         for page_state in states {
             pt.push(page_state?);
         }
-        Ok(Snapshot { stable_lsn, active_segment, pt })
+        Ok(Snapshot { stable_lsn, active_segment, pt, zeroed_headers: vec![] })
     }
 }
 
@@ -1003,6 +1003,7 @@ mod qc {
                 stable_lsn: g.gen(),
                 active_segment: g.gen(),
                 pt: Arbitrary::arbitrary(g),
+                zeroed_headers: vec![],
             }
         }
     }

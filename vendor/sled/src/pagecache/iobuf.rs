@@ -513,6 +513,7 @@ impl IoBufs {
             segments,
             last_stage: false,
             preread: None,
+            zeroed_headers: Vec::new(),
         }
     }
 

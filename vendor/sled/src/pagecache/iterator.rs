@@ -1,8 +1,9 @@
 use std::{collections::BTreeMap, io};
 
 use super::{
-    pread_exact_or_eof, read_message, read_segment_header, BasedBuf, DiskPtr,
-    LogKind, LogOffset, LogRead, Lsn, SegmentHeader, SegmentNumber,
+    pread_exact, pread_exact_or_eof, read_message, read_segment_header,
+    BasedBuf, DiskPtr, LogKind, LogOffset, LogRead, Lsn, MessageKind,
+    SegmentHeader, SegmentNumber,
     MAX_MSG_HEADER_LEN, SEG_HEADER_LEN,
 };
 use crate::*;
@@ -19,6 +20,10 @@ pub struct LogIter {
     /// before this one (see `check_contiguity_in_unstable_tail`), used
     /// instead of reading the same bytes again.
     pub preread: Option<BasedBuf>,
+    /// expo: the segments whose header read as zeroes when recovery scanned
+    /// every header (sorted), for the segment accountant, which would
+    /// otherwise read each free segment's header again.
+    pub zeroed_headers: Vec<LogOffset>,
 }
 
 impl Iterator for LogIter {
@@ -293,15 +298,21 @@ fn valid_entry_offset(lid: LogOffset, segment_len: usize) -> bool {
 fn scan_segment_headers_and_tail(
     min: Lsn,
     config: &RunningConfig,
-) -> Result<(BTreeMap<Lsn, LogOffset>, Lsn, Option<BasedBuf>)> {
+) -> Result<(BTreeMap<Lsn, LogOffset>, Lsn, Option<BasedBuf>, Vec<LogOffset>)> {
     fn fetch(
         idx: u64,
         min: Lsn,
         config: &RunningConfig,
+        zeroed: &mut Vec<LogOffset>,
     ) -> Option<(LogOffset, SegmentHeader)> {
         let segment_len = u64::try_from(config.segment_size).unwrap();
         let base_lid = idx * segment_len;
-        let segment = read_segment_header(&config.file, base_lid).ok()?;
+        let mut raw = [0_u8; SEG_HEADER_LEN];
+        pread_exact(&config.file, &mut raw, base_lid).ok()?;
+        if raw.iter().all(|b| *b == MessageKind::Corrupted as u8) {
+            zeroed.push(base_lid);
+        }
+        let segment = SegmentHeader::from(raw);
         trace!(
             "SA scanned header at lid {} during startup: {:?}",
             base_lid,
@@ -349,8 +360,10 @@ fn scan_segment_headers_and_tail(
     // segments (a 1M-event store) that hand-off was most of `Db::open`'s
     // time (strace: ~1,700 futex calls per open). Same reads, same results,
     // same order.
-    let headers: Vec<(LogOffset, SegmentHeader)> =
-        (0..segments).filter_map(|idx| fetch(idx, min, config)).collect();
+    let mut zeroed = Vec::new();
+    let headers: Vec<(LogOffset, SegmentHeader)> = (0..segments)
+        .filter_map(|idx| fetch(idx, min, config, &mut zeroed))
+        .collect();
 
     // find max stable LSN recorded in segment headers
     let mut ordering = BTreeMap::new();
@@ -385,7 +398,12 @@ fn scan_segment_headers_and_tail(
             config,
         )?;
 
-    Ok((ordering, end_of_last_contiguous_message_in_unstable_tail, last_read))
+    Ok((
+        ordering,
+        end_of_last_contiguous_message_in_unstable_tail,
+        last_read,
+        zeroed,
+    ))
 }
 
 // This ensures that the last <# io buffers> segments on
@@ -440,6 +458,7 @@ fn check_contiguity_in_unstable_tail(
         cur_lsn: None,
         last_stage: false,
         preread: None,
+        zeroed_headers: Vec::new(),
     };
 
     // run the iterator to completion
@@ -473,7 +492,7 @@ pub fn raw_segment_iter_from(
     let segment_len = config.segment_size as Lsn;
     let normalized_lsn = lsn / segment_len * segment_len;
 
-    let (ordering, end_of_last_msg, last_read) =
+    let (ordering, end_of_last_msg, last_read, zeroed_headers) =
         scan_segment_headers_and_tail(normalized_lsn, config)?;
 
     // find the last stable tip, to properly handle batch manifests.
@@ -513,5 +532,6 @@ pub fn raw_segment_iter_from(
         segments,
         last_stage: true,
         preread: last_read,
+        zeroed_headers,
     })
 }

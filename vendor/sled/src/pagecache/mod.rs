@@ -2182,6 +2182,7 @@ impl PageCache {
             stable_lsn: Some(stable_lsn_now),
             active_segment: None,
             pt: page_states,
+            zeroed_headers: vec![],
         }
     }
 }

@@ -642,12 +642,16 @@ impl SegmentAccountant {
         // a rebuild) that was 10-80 ms of every process's start. Even a
         // segment whose body were stale would be harmless: every message
         // header carries its segment number, which recovery checks.
+        // The headers recovery found zeroed are not read again.
         let mut zeroes = None;
         for segment_base in to_free {
             self.free_segment(segment_base)?;
             let mut header = [0_u8; SEG_HEADER_LEN];
-            let already_zeroed =
-                pread_exact(&self.config.file, &mut header, segment_base)
+            let already_zeroed = snapshot
+                .zeroed_headers
+                .binary_search(&segment_base)
+                .is_ok()
+                || pread_exact(&self.config.file, &mut header, segment_base)
                     .is_ok()
                     && header.iter().all(|b| *b == MessageKind::Corrupted.into());
             if already_zeroed {

@@ -20,6 +20,10 @@ pub struct Snapshot {
     pub active_segment: Option<LogOffset>,
     /// the mapping from pages to (lsn, lid)
     pub pt: Vec<PageState>,
+    /// expo: not stored. The segments whose header read as zeroes when this
+    /// open scanned every segment header (sorted): the segment accountant
+    /// need not read them again to know they are already zeroed.
+    pub zeroed_headers: Vec<LogOffset>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -473,10 +477,14 @@ pub fn read_snapshot_or_default(config: &RunningConfig) -> Result<Snapshot> {
     // We only use a default Snapshot when there is no snapshot found.
     let last_snap = read_snapshot(config)?.unwrap_or_else(Snapshot::default);
 
-    let log_iter =
+    let mut log_iter =
         raw_segment_iter_from(last_snap.stable_lsn.unwrap_or(0), config)?;
+    let zeroed_headers = std::mem::take(&mut log_iter.zeroed_headers);
 
-    let res = advance_snapshot(log_iter, last_snap, config)?;
+    let mut res = advance_snapshot(log_iter, last_snap, config)?;
+    // expo: zeroes read then are zeroes still: nothing since (the tail's
+    // shredding, a torn segment's zeroing) writes anything but zeroes.
+    res.zeroed_headers = zeroed_headers;
 
     Ok(res)
 }
