@@ -91,16 +91,22 @@ fn reopening_a_store_does_not_rewrite_its_free_segments() {
     assert_eq!(again, 0, "a second reopen wrote {again} bytes");
 }
 
+/// In a child started by a test (and only there): the bytes this process
+/// had written before opening the store, and the store.
+fn child_store() -> Option<(SledStore, u64)> {
+    let dir = std::env::var_os(DIR_VAR)?;
+    let before = written();
+    Some((open(std::path::Path::new(&dir)), before))
+}
+
 /// A child of the test above: opens the store and closes it at once (sled's
 /// flusher, which may move pages out of sparse segments, gets no time),
 /// printing the bytes written.
 #[test]
 fn child_opens_and_closes() {
-    let Some(dir) = std::env::var_os(DIR_VAR) else {
+    let Some((store, before)) = child_store() else {
         return;
     };
-    let before = written();
-    let store = open(std::path::Path::new(&dir));
     assert_eq!(store.last_position().unwrap(), 10);
     drop(store);
     println!("reopen: {}", written() - before);
@@ -183,10 +189,9 @@ fn child_appends_much() {
 /// In a child started by a test (and only there), appends the
 /// events to `stream`, closes the store and prints the head.
 fn append_in_child(stream: &str, events: impl FnOnce() -> Vec<NewEvent>) {
-    let Some(dir) = std::env::var_os(DIR_VAR) else {
+    let Some((store, _)) = child_store() else {
         return;
     };
-    let store = open(std::path::Path::new(&dir));
     let out = append_any(&store, stream, &events());
     drop(store);
     println!("reopen: {}", out.last_position);
@@ -197,11 +202,9 @@ fn append_in_child(stream: &str, events: impl FnOnce() -> Vec<NewEvent>) {
 /// number of events read.
 #[test]
 fn child_reads_tail() {
-    let Some(dir) = std::env::var_os(DIR_VAR) else {
+    let Some((store, before)) = child_store() else {
         return;
     };
-    let before = written();
-    let store = open(std::path::Path::new(&dir));
     let head = store.last_position().unwrap();
     let count = all(&store).len();
     store.verify().unwrap();
