@@ -3,7 +3,7 @@
 use crate::process;
 use crate::BenchError;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Where the two programs under test are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct Binaries {
 pub enum Profile {
     /// `--release`: what the benchmark measures.
     Release,
-    /// The test profile (its output lands in `debug/`): what `cargo test`
+    /// The test profile (its output lands in a `debug/` directory): what `cargo test`
     /// already built, so the smoke test rebuilds nothing it need not.
     Test,
 }
@@ -29,13 +29,6 @@ impl Profile {
         match self {
             Profile::Release => "release",
             Profile::Test => "test",
-        }
-    }
-
-    fn dir(self) -> &'static str {
-        match self {
-            Profile::Release => "release",
-            Profile::Test => "debug",
         }
     }
 }
@@ -60,60 +53,113 @@ pub fn default_target_dir() -> PathBuf {
 
 /// Builds `expo` into `target_dir` and the peer into `target_dir/peer-sqlite`.
 ///
+/// The binaries' paths are the ones cargo reports (`--message-format json`),
+/// so they are right whatever target this workspace's `.cargo/config.toml`
+/// builds for (its binaries land in a directory named after the target).
 /// With `quiet`, cargo's output is kept and shown only if a build fails.
 pub fn build(profile: Profile, target_dir: &Path, quiet: bool) -> Result<Binaries, BenchError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let peer_target = target_dir.join("peer-sqlite");
+    // Absolute, since the peer is built from another directory.
+    let target_dir = &std::path::absolute(target_dir).unwrap_or_else(|_| target_dir.to_path_buf());
     let mut expo = Command::new(&cargo);
     expo.current_dir(workspace_root())
-        .args([
-            "build",
-            "--profile",
-            profile.name(),
-            "-p",
-            "expo-cli",
-            "--target-dir",
-        ])
+        .args(["build", "--profile", profile.name(), "-p", "expo-cli"])
+        .arg("--target-dir")
         .arg(target_dir);
-    cargo_run("building expo (cargo build -p expo-cli)", &mut expo, quiet)?;
+    let expo = cargo_build(
+        "building expo (cargo build -p expo-cli)",
+        &mut expo,
+        "expo",
+        quiet,
+    )?;
     let mut peer = Command::new(&cargo);
-    peer.current_dir(workspace_root())
+    // Built from its own directory, so that this workspace's
+    // `.cargo/config.toml` (expo's static linking) does not apply to it: the
+    // peer is measured as its own manifest builds it.
+    let peer_dir = peer_manifest()
+        .parent()
+        .map_or_else(workspace_root, Path::to_path_buf);
+    peer.current_dir(peer_dir)
         .args(["build", "--profile", profile.name(), "--manifest-path"])
         .arg(peer_manifest())
         .arg("--target-dir")
-        .arg(&peer_target);
-    cargo_run(
+        .arg(target_dir.join("peer-sqlite"));
+    let peer = cargo_build(
         "building the peer (cargo build --manifest-path ../shared/peer-sqlite/Cargo.toml)",
         &mut peer,
+        "peer-sqlite",
         quiet,
     )?;
-    Ok(Binaries {
-        expo: target_dir.join(profile.dir()).join(exe("expo")),
-        peer: peer_target.join(profile.dir()).join(exe("peer-sqlite")),
+    Ok(Binaries { expo, peer })
+}
+
+/// Runs a `cargo build` and returns the path of the binary named `name` it
+/// reports. Cargo's messages go to stderr as usual (kept, with `quiet`).
+fn cargo_build(
+    what: &str,
+    command: &mut Command,
+    name: &str,
+    quiet: bool,
+) -> Result<PathBuf, BenchError> {
+    command.arg("--message-format=json-render-diagnostics");
+    let stdout = if quiet {
+        process::run(what, command)?.stdout
+    } else {
+        let program = command.get_program().to_string_lossy().into_owned();
+        let output = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|source| BenchError::Spawn {
+                what: what.to_owned(),
+                program,
+                source,
+            })?;
+        if !output.status.success() {
+            return Err(BenchError::Failed {
+                what: what.to_owned(),
+                status: output.status.to_string(),
+                stderr: "(cargo's output is above)".to_owned(),
+            });
+        }
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    executable(&stdout, name).ok_or_else(|| BenchError::Failed {
+        what: what.to_owned(),
+        status: "exit 0".to_owned(),
+        stderr: format!("cargo reported no binary named {name}"),
     })
 }
 
-fn cargo_run(what: &str, command: &mut Command, quiet: bool) -> Result<(), BenchError> {
-    if quiet {
-        return process::run(what, command).map(|_| ());
-    }
-    let program = command.get_program().to_string_lossy().into_owned();
-    let status = command.status().map_err(|source| BenchError::Spawn {
-        what: what.to_owned(),
-        program,
-        source,
-    })?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(BenchError::Failed {
-            what: what.to_owned(),
-            status: status.to_string(),
-            stderr: "(cargo's output is above)".to_owned(),
-        })
-    }
+/// The executable of the binary target `name` in cargo's JSON messages.
+fn executable(messages: &str, name: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
 }
 
-fn exe(name: &str) -> String {
-    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_binary_path_is_the_one_cargo_reports() {
+        // Given cargo's messages for a build: a library, the binary, a build script's run
+        let messages = r#"{"reason":"compiler-artifact","target":{"name":"expo_store","kind":["lib"]},"executable":null}
+{"reason":"build-script-executed","package_id":"x"}
+not json at all
+{"reason":"compiler-artifact","target":{"name":"expo","kind":["bin"]},"executable":"/t/x86_64-unknown-linux-gnu/release/expo","fresh":true}
+{"reason":"build-finished","success":true}"#;
+        // When the binary named expo is looked up
+        // Then its reported path is found, and a name not built is not
+        assert_eq!(
+            executable(messages, "expo"),
+            Some(PathBuf::from("/t/x86_64-unknown-linux-gnu/release/expo"))
+        );
+        assert_eq!(executable(messages, "expo_store"), None);
+        assert_eq!(executable(messages, "peer-sqlite"), None);
+    }
 }
