@@ -741,6 +741,38 @@ fn import_continues_the_store_exactly_or_writes_nothing() {
 }
 
 #[test]
+fn an_import_of_many_streams_indexes_every_one_of_them() {
+    // Given 1,000 streams taking turns, 3 events each: more streams than the
+    // import writes last index blocks in one batch (256)
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let streams = 1_000u64;
+    let batch: Vec<RecordedEvent> = (1..=3 * streams)
+        .map(|p| recorded(p, &format!("m{}", (p - 1) % streams), (p - 1) / streams + 1))
+        .collect();
+    // When they are imported
+    let n = store
+        .import(&mut batch.clone().into_iter().map(Ok), &mut |_| {})
+        .unwrap();
+    assert_eq!(n, 3 * streams);
+    // Then every stream reads back whole, from the start and from its
+    // last version, before and after a reopen, and the store verifies
+    let store = reopen(store);
+    for i in 0..streams {
+        let name = format!("m{i}");
+        let want: Vec<RecordedEvent> = batch.iter().filter(|e| e.stream == name).cloned().collect();
+        assert_eq!(stream(&store, &name, 1), want, "stream {name}");
+        assert_eq!(
+            stream(&store, &name, 3),
+            want[2..].to_vec(),
+            "stream {name}"
+        );
+        assert_eq!(store.stream_version(&name).unwrap(), Some(3));
+    }
+    assert_eq!(store.verify().unwrap().events, 3 * streams);
+}
+
+#[test]
 fn an_import_that_crashed_before_its_last_batch_is_invisible_and_cleaned_at_open() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
