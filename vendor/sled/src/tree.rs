@@ -386,7 +386,18 @@ impl Tree {
     ) -> Result<()> {
         let peg = self.context.pin_log(guard)?;
         trace!("applying batch {:?}", batch);
-        for (k, v_opt) in batch.writes {
+        for (i, (k, v_opt)) in batch.writes.into_iter().enumerate() {
+            // expo: every 64 keys the epoch guard is re-pinned and its
+            // deferred frees handed on, so that the node versions the
+            // batch's earlier keys replaced can be freed while it goes on.
+            // Held for the whole batch, it kept every one of them (each
+            // insert copies its leaf) until the batch ended. Nothing from an
+            // earlier key's insert is still referenced here, and what makes
+            // the batch atomic is `peg`, a log reservation, not the guard.
+            if i % 64 == 63 {
+                guard.inner.repin();
+                guard.inner.flush();
+            }
             loop {
                 if self.insert_inner(&k, v_opt.clone(), guard)?.is_ok() {
                     break;
