@@ -29,9 +29,11 @@ const BULK_CACHE_BYTES: u64 = 64 << 20;
 const BATCH_BYTES: usize = 1 << 20;
 /// Keys per batch for many small keys that need no atomic batch: deleting a
 /// generation of a projection's state (garbage), and the last index blocks
-/// of an import. sled keeps a copy of a leaf for every key a batch changes
-/// until the batch ends: with 10,000 keys a batch, deleting the old rosters
-/// after a 10M-event replay took its peak memory from ~90 to ~250 MB.
+/// of an import. Unpatched, sled kept a copy of a leaf for every key a batch
+/// changed until the batch ended: with 10,000 keys a batch, deleting the old
+/// rosters after a 10M-event replay took its peak memory from ~90 to ~250 MB.
+/// (The vendored sled now frees them every 64 keys of a batch; small batches
+/// still keep each one short.)
 const SMALL_KEYS_BATCH: usize = 256;
 /// Positions per stream index block written by an import.
 const INDEX_BLOCK: usize = 1024;
@@ -1193,12 +1195,12 @@ impl Import<'_> {
         self.seal()?;
         self.inner.apply_batch(std::mem::take(&mut self.batch))?;
         // The last index block of every stream, in key order and in batches
-        // of `SMALL_KEYS_BATCH` keys. sled keeps what every key of a batch
-        // replaced until the batch ends, and these are one key per stream
-        // (8,000 after the bench's 1M-event import, 82,000 after 10M): as
-        // one batch they cost a 1M import ~20 % of its time and a 10M one
-        // ~500 MB of peak memory. Nothing needs them atomic: like every
-        // block before them they lie past `H`, under the `I` marker.
+        // of `SMALL_KEYS_BATCH` keys. These are one key per stream (8,000
+        // after the bench's 1M-event import, 82,000 after 10M), and as one
+        // batch (before sled freed a batch's replaced leaves as it went)
+        // they cost a 1M import ~10-20 % of its time and a 10M one ~500 MB
+        // of peak memory. Nothing needs them atomic: like every block
+        // before them they lie past `H`, under the `I` marker.
         let mut tails = Vec::new();
         for (stream, s) in &self.streams {
             if !s.pending.is_empty() {
