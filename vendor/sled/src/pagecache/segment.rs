@@ -729,14 +729,22 @@ impl SegmentAccountant {
         let laziness_factor = 1;
 
         // truncate if possible
+        // expo: the trailing free segments are dropped from the tip first,
+        // then the file is cut once, to the lowest of them (`truncate` is
+        // synchronous now: one set_len and fsync, not one per segment).
+        let mut cut_at = None;
         while self.tip != 0 && self.free.len() > laziness_factor {
             let last_segment = self.tip - self.config.segment_size as LogOffset;
             if self.free.contains(&last_segment) {
                 self.free.remove(&last_segment);
-                self.truncate(last_segment)?;
+                self.tip = last_segment;
+                cut_at = Some(last_segment);
             } else {
                 break;
             }
+        }
+        if let Some(at) = cut_at {
+            self.truncate(at)?;
         }
 
         Ok(())
@@ -1112,28 +1120,16 @@ impl SegmentAccountant {
 
         assert!(!self.free.contains(&at), "double-free of a segment occurred");
 
-        let (completer, promise) = OneShot::pair();
-
-        let config = self.config.clone();
-
-        io_fail!(&config, "file truncation");
-        threadpool::spawn(move || {
-            debug!("truncating file to length {}", at);
-            let res = config
-                .file
-                .set_len(at)
-                .and_then(|_| config.file.sync_all())
-                .map_err(|e| e.into());
-            completer.fill(res);
-        })?;
-
-        if self.async_truncations.insert(at, promise).is_some() {
-            panic!(
-                "somehow segment {} was truncated before \
-                 the previous truncation completed",
-                at
-            );
-        }
+        // expo: done here, not as a task on sled's I/O thread pool. The
+        // next `bump_tip` waited for that task while holding the segment
+        // accountant's lock, which every buffer write on the pool takes:
+        // with the pool's two idle threads both in such writes, nothing was
+        // left to run the truncation, and the process hung (seen in
+        // `tests/sled_leaves.rs`, about 1 run in 8). The same set_len and
+        // fsync, under the lock; `async_truncations` stays empty.
+        io_fail!(&self.config, "file truncation");
+        debug!("truncating file to length {}", at);
+        self.config.file.set_len(at).and_then(|_| self.config.file.sync_all())?;
 
         Ok(())
     }
