@@ -356,8 +356,9 @@ fn a_one_shot_process_that_wrote_makes_it_durable_then_skips_the_teardown() {
     assert_eq!(store.last_position().unwrap(), 11);
     store.verify().unwrap();
     drop(store);
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("expo-head")).unwrap(),
-        "expo-head v1 11\n"
-    );
+    // (head 11, zero-padded, then the crc32 of what precedes it)
+    let head_file = std::fs::read_to_string(dir.path().join("expo-head")).unwrap();
+    let (body, crc) = head_file.trim_end().rsplit_once(' ').unwrap();
+    assert_eq!(body, "expo-head v2 00000000000000000011");
+    assert_eq!(crc, format!("{:08x}", crc32fast::hash(body.as_bytes())));
 }
