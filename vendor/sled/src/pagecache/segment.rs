@@ -1125,7 +1125,7 @@ impl SegmentAccountant {
         // accountant's lock, which every buffer write on the pool takes:
         // with the pool's two idle threads both in such writes, nothing was
         // left to run the truncation, and the process hung (seen in
-        // `tests/sled_leaves.rs`, about 1 run in 8). The same set_len and
+        // `tests/sled_leaves.rs`, about 1 run in 9). The same set_len and
         // fsync, under the lock; `async_truncations` stays empty.
         io_fail!(&self.config, "file truncation");
         debug!("truncating file to length {}", at);
