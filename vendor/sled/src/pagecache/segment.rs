@@ -95,7 +95,6 @@ pub(crate) struct SegmentAccountant {
     max_stabilized_lsn: Lsn,
     segment_cleaner: SegmentCleaner,
     ordering: BTreeMap<Lsn, LogOffset>,
-    async_truncations: BTreeMap<LogOffset, OneShot<Result<()>>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -484,7 +483,6 @@ impl SegmentAccountant {
             max_stabilized_lsn: -1,
             segment_cleaner,
             ordering: BTreeMap::default(),
-            async_truncations: BTreeMap::default(),
         };
 
         ret.initialize_from_snapshot(snapshot)?;
@@ -664,11 +662,7 @@ impl SegmentAccountant {
             pwrite_all(&self.config.file, &*zeroes, segment_base)?;
         }
 
-        // we want to complete all truncations because
-        // they could cause calls to `next` to block.
-        for (_, promise) in self.async_truncations.split_off(&0) {
-            promise.wait().expect("threadpool should not crash")?;
-        }
+        // expo: no truncations to wait for here: `truncate` completes in place.
 
         for (idx, segment_lsn) in maybe_clean {
             self.possibly_clean_or_free_segment(idx, segment_lsn)?;
@@ -1011,18 +1005,8 @@ impl SegmentAccountant {
     fn bump_tip(&mut self) -> Result<LogOffset> {
         let lid = self.tip;
 
-        let truncations = self.async_truncations.split_off(&lid);
-
-        for (_at, truncation) in truncations {
-            match truncation.wait().unwrap() {
-                Ok(()) => {}
-                Err(error) => {
-                    error!("failed to shrink file: {:?}", error);
-                    return Err(error);
-                }
-            }
-        }
-
+        // expo: upstream waited here, holding this accountant's lock, for
+        // truncations running on the I/O pool; `truncate` is synchronous now.
         self.tip += self.config.segment_size as LogOffset;
 
         trace!("advancing file tip from {} to {}", lid, self.tip);
@@ -1126,7 +1110,7 @@ impl SegmentAccountant {
         // with the pool's two idle threads both in such writes, nothing was
         // left to run the truncation, and the process hung (seen in
         // `tests/sled_leaves.rs`, about 1 run in 9). The same set_len and
-        // fsync, under the lock; `async_truncations` stays empty.
+        // fsync, under the lock, so there is nothing left to wait for.
         io_fail!(&self.config, "file truncation");
         debug!("truncating file to length {}", at);
         self.config.file.set_len(at).and_then(|_| self.config.file.sync_all())?;
