@@ -131,7 +131,10 @@ pub struct OpenOptions {
     /// engine's teardown once everything written is on disk (or when nothing
     /// was written); the operating system releases its files and lock at
     /// exit. A process that may open the same store again must leave it off:
-    /// it would find the store still locked.
+    /// it would find the store still locked. Such a process also runs
+    /// without the storage engine's periodic flusher and, unless `bulk`,
+    /// writes the engine's small log buffers itself instead of starting its
+    /// I/O threads (the same writes and syncs, fewer threads).
     pub one_shot: bool,
 }
 

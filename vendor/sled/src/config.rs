@@ -209,6 +209,11 @@ pub struct Inner {
     pub print_profile_on_drop: bool,
     #[doc(hidden)]
     pub idgen_persist_interval: u64,
+    /// expo: write each small sealed log buffer in the thread that
+    /// completes it instead of handing it to the I/O thread pool (see
+    /// `Config::inline_io`, `Db::set_inline_io`). Never stored in `conf`.
+    #[doc(hidden)]
+    pub inline_io: Arc<std::sync::atomic::AtomicBool>,
     #[doc(hidden)]
     pub version: (usize, usize),
     tmp_path: PathBuf,
@@ -237,6 +242,7 @@ impl Default for Inner {
             print_profile_on_drop: false,
             flush_every_ms: Some(500),
             idgen_persist_interval: 1_000_000,
+            inline_io: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             global_error: Arc::new(Atomic::default()),
             #[cfg(feature = "event_log")]
             event_log: Arc::new(crate::event_log::EventLog::default()),
@@ -517,6 +523,16 @@ impl Config {
             "print a performance profile when the Config is dropped"
         )
     );
+
+    /// expo: write each small sealed log buffer (up to 256 KiB) in the
+    /// thread that completes it, not on the I/O thread pool. For a process
+    /// that writes a little and waits for it (one command): no pool threads
+    /// to start, no hand-off. Can be switched while running with
+    /// `Db::set_inline_io`.
+    pub fn inline_io(self, on: bool) -> Self {
+        self.0.inline_io.store(on, std::sync::atomic::Ordering::Relaxed);
+        self
+    }
 
     // panics if config options are outside of advised range
     fn validate(&self) -> Result<()> {

@@ -223,6 +223,15 @@ impl Db {
         tenants.iter().map(|(name, _)| name.clone()).collect()
     }
 
+    /// expo: switches `Config::inline_io` while running: a long stream of
+    /// writes (a rebuild) goes back to the I/O pool, which overlaps writing
+    /// one buffer with filling the next; returns the previous setting.
+    pub fn set_inline_io(&self, on: bool) -> bool {
+        self.context
+            .inline_io
+            .swap(on, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Returns `true` if the database was
     /// recovered from a previous process.
     /// Note that database state is only

@@ -1016,6 +1016,10 @@ pub(in crate::pagecache) fn flush(iobufs: &Arc<IoBufs>) -> Result<usize> {
     make_stable(iobufs, max_reserved_lsn)
 }
 
+/// expo: the largest sealed buffer written in the thread that completes it
+/// when `Config::inline_io` is set (see `maybe_seal_and_write_iobuf`).
+pub(in crate::pagecache) const INLINE_IO_MAX_BYTES: usize = 256 * 1024;
+
 /// Attempt to seal the current IO buffer, possibly
 /// writing it to disk if there are no other writers
 /// operating on it.
@@ -1180,6 +1184,27 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
             "asynchronously writing iobuf with lsn {} to log from maybe_seal",
             lsn
         );
+        // expo: a process that writes a few small buffers and waits for
+        // each (one command) writes them itself: no pool threads to start,
+        // no hand-off. Full buffers of a long write still go to the pool,
+        // which overlaps them with the work that fills the next one. An
+        // error is kept the same way the pool task keeps it.
+        if iobufs.config.inline_io.load(std::sync::atomic::Ordering::Relaxed)
+            && header::offset(sealed) <= INLINE_IO_MAX_BYTES
+        {
+            if let Err(e) = iobufs.write_to_log(iobuf) {
+                error!(
+                    "hit error while writing iobuf with lsn {}: {:?}",
+                    lsn, e
+                );
+                iobufs.config.set_global_error(e.clone());
+                let intervals = iobufs.intervals.lock();
+                drop(intervals);
+                let _notified = iobufs.interval_updated.notify_all();
+                return Err(e);
+            }
+            return Ok(());
+        }
         let iobufs = iobufs.clone();
         let iobuf = iobuf.clone();
         let _result = threadpool::spawn(move || {

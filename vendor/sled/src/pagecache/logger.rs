@@ -433,6 +433,23 @@ impl Log {
                  to log from exit_reservation",
                 lsn
             );
+            // expo: see `Config::inline_io` and `maybe_seal_and_write_iobuf`.
+            if self.config.inline_io.load(std::sync::atomic::Ordering::Relaxed)
+                && header::offset(header) <= iobuf::INLINE_IO_MAX_BYTES
+            {
+                if let Err(e) = self.iobufs.write_to_log(iobuf) {
+                    error!(
+                        "hit error while writing iobuf with lsn {}: {:?}",
+                        lsn, e
+                    );
+                    self.iobufs.config.set_global_error(e.clone());
+                    let intervals = self.iobufs.intervals.lock();
+                    drop(intervals);
+                    let _notified = self.iobufs.interval_updated.notify_all();
+                    return Err(e);
+                }
+                return Ok(());
+            }
             let iobufs = self.iobufs.clone();
             let iobuf = iobuf.clone();
             threadpool::spawn(move || {
