@@ -701,10 +701,20 @@ impl Serialize for PageState {
                 i64::deserialize(buf)?,
                 DiskPtr::deserialize(buf)?,
             ),
-            len => PageState::Present {
-                base: Serialize::deserialize(buf)?,
-                frags: deserialize_bounded_sequence(buf, usize::from(len - 1))?,
-            },
+            len => {
+                let base = Serialize::deserialize(buf)?;
+                // expo: the fragments go into a vector of their exact
+                // number (as `deserialize_bounded_sequence` reads them: at
+                // most `len - 1`, fewer if the bytes end first). Collected,
+                // one fragment took room for 4 (160 bytes), for every page
+                // of the snapshot that has fragments, at every open.
+                let bound = usize::from(len - 1);
+                let mut frags = Vec::with_capacity(std::cmp::min(bound, buf.len()));
+                while frags.len() < bound && !buf.is_empty() {
+                    frags.push(Serialize::deserialize(buf)?);
+                }
+                PageState::Present { base, frags }
+            }
         })
     }
 }

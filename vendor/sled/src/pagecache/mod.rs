@@ -2077,7 +2077,14 @@ impl PageCache {
 
             trace!("load_snapshot pid {} {:?}", pid, state);
 
-            let mut cache_infos = Vec::default();
+            // expo: sized for the page's fragments. `Vec::default()` grew to
+            // room for 4 (192 bytes) at the first push, for pages that have
+            // 1-3 (a 10M-event store: 29,195 pages, 49,937 fragments past
+            // their bases), held for the whole process.
+            let mut cache_infos = Vec::with_capacity(match state {
+                PageState::Present { frags, .. } => 1 + frags.len(),
+                _ => 1,
+            });
 
             let guard = pin();
 
