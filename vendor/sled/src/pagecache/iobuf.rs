@@ -314,6 +314,9 @@ pub(crate) struct IoBufs {
     pub segment_accountant: Mutex<SegmentAccountant>,
     pub segment_cleaner: SegmentCleaner,
     deferred_segment_ops: stack::Stack<SegmentOp>,
+    /// expo: sealed buffers handed to the I/O pool and not yet written
+    /// (see `MAX_QUEUED_WRITES`).
+    pub queued_writes: AtomicUsize,
     #[cfg(feature = "io_uring")]
     pub submission_mutex: Mutex<()>,
     #[cfg(feature = "io_uring")]
@@ -417,6 +420,7 @@ impl IoBufs {
             segment_accountant: Mutex::new(segment_accountant),
             segment_cleaner,
             deferred_segment_ops: stack::Stack::default(),
+            queued_writes: AtomicUsize::new(0),
             #[cfg(feature = "io_uring")]
             submission_mutex: Mutex::new(()),
             #[cfg(feature = "io_uring")]
@@ -1020,6 +1024,21 @@ pub(in crate::pagecache) fn flush(iobufs: &Arc<IoBufs>) -> Result<usize> {
 /// when `Config::inline_io` is set (see `maybe_seal_and_write_iobuf`).
 pub(in crate::pagecache) const INLINE_IO_MAX_BYTES: usize = 256 * 1024;
 
+/// expo: at most this many sealed buffers wait for the I/O pool; past it the
+/// thread that completes one writes it itself. Nothing held back the thread
+/// filling buffers when the disk fell behind, so each buffer waiting to be
+/// written kept its 512 KiB: a 10M-event rebuild peaked at 64 MiB instead of
+/// 53-54 while another process wrote to the disk.
+pub(in crate::pagecache) const MAX_QUEUED_WRITES: usize = 4;
+
+/// expo: whether a sealed buffer of `len` bytes is written by the thread that
+/// completes it rather than queued for the I/O pool.
+pub(in crate::pagecache) fn write_inline(iobufs: &IoBufs, len: usize) -> bool {
+    (iobufs.config.inline_io.load(std::sync::atomic::Ordering::Relaxed)
+        && len <= INLINE_IO_MAX_BYTES)
+        || iobufs.queued_writes.load(Acquire) >= MAX_QUEUED_WRITES
+}
+
 /// Attempt to seal the current IO buffer, possibly
 /// writing it to disk if there are no other writers
 /// operating on it.
@@ -1189,9 +1208,7 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
         // no hand-off. Full buffers of a long write still go to the pool,
         // which overlaps them with the work that fills the next one. An
         // error is kept the same way the pool task keeps it.
-        if iobufs.config.inline_io.load(std::sync::atomic::Ordering::Relaxed)
-            && header::offset(sealed) <= INLINE_IO_MAX_BYTES
-        {
+        if write_inline(iobufs, header::offset(sealed)) {
             if let Err(e) = iobufs.write_to_log(iobuf) {
                 error!(
                     "hit error while writing iobuf with lsn {}: {:?}",
@@ -1207,8 +1224,11 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
         }
         let iobufs = iobufs.clone();
         let iobuf = iobuf.clone();
+        iobufs.queued_writes.fetch_add(1, SeqCst);
         let _result = threadpool::spawn(move || {
-            if let Err(e) = iobufs.write_to_log(&iobuf) {
+            let written = iobufs.write_to_log(&iobuf);
+            iobufs.queued_writes.fetch_sub(1, SeqCst);
+            if let Err(e) = written {
                 error!(
                     "hit error while writing iobuf with lsn {}: {:?}",
                     lsn, e

@@ -434,9 +434,7 @@ impl Log {
                 lsn
             );
             // expo: see `Config::inline_io` and `maybe_seal_and_write_iobuf`.
-            if self.config.inline_io.load(std::sync::atomic::Ordering::Relaxed)
-                && header::offset(header) <= iobuf::INLINE_IO_MAX_BYTES
-            {
+            if iobuf::write_inline(&self.iobufs, header::offset(header)) {
                 if let Err(e) = self.iobufs.write_to_log(iobuf) {
                     error!(
                         "hit error while writing iobuf with lsn {}: {:?}",
@@ -452,8 +450,11 @@ impl Log {
             }
             let iobufs = self.iobufs.clone();
             let iobuf = iobuf.clone();
+            iobufs.queued_writes.fetch_add(1, SeqCst);
             threadpool::spawn(move || {
-                if let Err(e) = iobufs.write_to_log(&iobuf) {
+                let written = iobufs.write_to_log(&iobuf);
+                iobufs.queued_writes.fetch_sub(1, SeqCst);
+                if let Err(e) = written {
                     error!(
                         "hit error while writing iobuf with lsn {}: {:?}",
                         lsn, e
