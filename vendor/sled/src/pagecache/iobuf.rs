@@ -1039,6 +1039,58 @@ pub(in crate::pagecache) fn write_inline(iobufs: &IoBufs, len: usize) -> bool {
         || iobufs.queued_writes.load(Acquire) >= MAX_QUEUED_WRITES
 }
 
+/// expo: writes a sealed buffer that no writer holds any more: in this
+/// thread when `write_inline` says so (a command's few small buffers, which
+/// it waits for anyway: no pool threads to start, no hand-off; or a writer
+/// that has outrun the disk), else as a task on the I/O pool, which overlaps
+/// it with filling the next buffer. A failed write sets the global error and
+/// wakes every thread waiting for the stable lsn; written here, the caller
+/// also gets the error.
+pub(in crate::pagecache) fn write_sealed(
+    iobufs: &Arc<IoBufs>,
+    iobuf: &Arc<IoBuf>,
+    len: usize,
+) -> Result<()> {
+    let lsn = iobuf.lsn;
+    if write_inline(iobufs, len) {
+        return iobufs.write_to_log(iobuf).map_err(|e| {
+            fail_write(iobufs, lsn, e.clone());
+            e
+        });
+    }
+    let iobufs = iobufs.clone();
+    let iobuf = iobuf.clone();
+    iobufs.queued_writes.fetch_add(1, SeqCst);
+    let _result = threadpool::spawn(move || {
+        let written = iobufs.write_to_log(&iobuf);
+        iobufs.queued_writes.fetch_sub(1, SeqCst);
+        if let Err(e) = written {
+            fail_write(&iobufs, lsn, e);
+        }
+    })?;
+
+    #[cfg(feature = "event_log")]
+    _result.wait();
+
+    Ok(())
+}
+
+fn fail_write(iobufs: &IoBufs, lsn: Lsn, e: Error) {
+    error!("hit error while writing iobuf with lsn {}: {:?}", lsn, e);
+
+    // store error before notifying so that waiting threads will see
+    // it
+    iobufs.config.set_global_error(e);
+
+    let intervals = iobufs.intervals.lock();
+
+    // having held the mutex makes this linearized
+    // with the notify below.
+    drop(intervals);
+
+    let _notified = iobufs.interval_updated.notify_all();
+}
+
 /// Attempt to seal the current IO buffer, possibly
 /// writing it to disk if there are no other writers
 /// operating on it.
@@ -1203,55 +1255,8 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
             "asynchronously writing iobuf with lsn {} to log from maybe_seal",
             lsn
         );
-        // expo: a process that writes a few small buffers and waits for
-        // each (one command) writes them itself: no pool threads to start,
-        // no hand-off. Full buffers of a long write still go to the pool,
-        // which overlaps them with the work that fills the next one. An
-        // error is kept the same way the pool task keeps it.
-        if write_inline(iobufs, header::offset(sealed)) {
-            if let Err(e) = iobufs.write_to_log(iobuf) {
-                error!(
-                    "hit error while writing iobuf with lsn {}: {:?}",
-                    lsn, e
-                );
-                iobufs.config.set_global_error(e.clone());
-                let intervals = iobufs.intervals.lock();
-                drop(intervals);
-                let _notified = iobufs.interval_updated.notify_all();
-                return Err(e);
-            }
-            return Ok(());
-        }
-        let iobufs = iobufs.clone();
-        let iobuf = iobuf.clone();
-        iobufs.queued_writes.fetch_add(1, SeqCst);
-        let _result = threadpool::spawn(move || {
-            let written = iobufs.write_to_log(&iobuf);
-            iobufs.queued_writes.fetch_sub(1, SeqCst);
-            if let Err(e) = written {
-                error!(
-                    "hit error while writing iobuf with lsn {}: {:?}",
-                    lsn, e
-                );
-
-                // store error before notifying so that waiting threads will see
-                // it
-                iobufs.config.set_global_error(e);
-
-                let intervals = iobufs.intervals.lock();
-
-                // having held the mutex makes this linearized
-                // with the notify below.
-                drop(intervals);
-
-                let _notified = iobufs.interval_updated.notify_all();
-            }
-        })?;
-
-        #[cfg(feature = "event_log")]
-        _result.wait();
-
-        Ok(())
+        // expo: see `write_sealed`.
+        write_sealed(iobufs, iobuf, header::offset(sealed))
     } else {
         Ok(())
     }

@@ -433,37 +433,9 @@ impl Log {
                  to log from exit_reservation",
                 lsn
             );
-            // expo: see `Config::inline_io` and `maybe_seal_and_write_iobuf`.
-            if iobuf::write_inline(&self.iobufs, header::offset(header)) {
-                if let Err(e) = self.iobufs.write_to_log(iobuf) {
-                    error!(
-                        "hit error while writing iobuf with lsn {}: {:?}",
-                        lsn, e
-                    );
-                    self.iobufs.config.set_global_error(e.clone());
-                    let intervals = self.iobufs.intervals.lock();
-                    drop(intervals);
-                    let _notified = self.iobufs.interval_updated.notify_all();
-                    return Err(e);
-                }
-                return Ok(());
-            }
-            let iobufs = self.iobufs.clone();
-            let iobuf = iobuf.clone();
-            iobufs.queued_writes.fetch_add(1, SeqCst);
-            threadpool::spawn(move || {
-                let written = iobufs.write_to_log(&iobuf);
-                iobufs.queued_writes.fetch_sub(1, SeqCst);
-                if let Err(e) = written {
-                    error!(
-                        "hit error while writing iobuf with lsn {}: {:?}",
-                        lsn, e
-                    );
-                    iobufs.config.set_global_error(e);
-                }
-            })?;
-
-            Ok(())
+            // expo: see `iobuf::write_sealed` (the pool task now also
+            // wakes the threads waiting for the stable lsn when it fails).
+            iobuf::write_sealed(&self.iobufs, iobuf, header::offset(header))
         } else {
             Ok(())
         }
