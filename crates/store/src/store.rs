@@ -197,12 +197,7 @@ impl SledStore {
     /// with [`StoreError::Locked`].
     pub fn open(path: &Path, options: OpenOptions) -> Result<SledStore, StoreError> {
         guarded(|| {
-            let cache = if options.bulk {
-                BULK_CACHE_BYTES
-            } else {
-                CACHE_BYTES
-            };
-            let db = open_with_wait(path, options.wait, cache, &options)?;
+            let db = open_with_wait(path, &options)?;
             let head = match db.get(codec::KEY_HEAD).map_err(sled_err)? {
                 Some(v) => codec::be_u64(&v).ok_or(StoreError::Corrupt {
                     position: 0,
@@ -265,27 +260,29 @@ impl SledStore {
     }
 }
 
-/// Opens sled, retrying while another process holds the store.
+/// Opens sled with the settings `options` ask for, retrying while another
+/// process holds the store (up to `options.wait`).
 ///
-/// A one-shot process (one command) runs without sled's periodic flusher:
-/// every write it acknowledges is flushed and fsynced by the store itself,
-/// and the flusher's thread and its fsync as soon as it starts were ~0.2-0.3
-/// ms of every command. Unless it is a bulk
-/// writer, it also writes sled's small log buffers in the thread that waits
-/// for them (`inline_io`): no I/O pool to start for two or three writes
-/// (~0.7 ms of a `company register`). Same writes, same `sync_file_range`,
-/// same fsyncs. A state build switches back to the pool while it runs
-/// (`Build`), since it writes buffer after buffer.
-fn open_with_wait(
-    path: &Path,
-    wait: Duration,
-    cache: u64,
-    options: &OpenOptions,
-) -> Result<sled::Db, StoreError> {
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(5);
+/// A bulk writer gets the larger cache. A one-shot process (one command)
+/// runs without sled's periodic flusher: every write it acknowledges is
+/// flushed and fsynced by the store itself, and the flusher's thread and its
+/// fsync as soon as it starts were ~0.2-0.3 ms of every command. Unless it
+/// is a bulk writer, it also writes sled's small log buffers in the thread
+/// that waits for them (`inline_io`): no I/O pool to start for two or three
+/// writes (~0.7 ms of a `company register`). Same writes, same
+/// `sync_file_range`, same fsyncs. A state build switches back to the pool
+/// while it runs (`Build`), since it writes buffer after buffer.
+fn open_with_wait(path: &Path, options: &OpenOptions) -> Result<sled::Db, StoreError> {
+    let wait = options.wait;
+    let cache = if options.bulk {
+        BULK_CACHE_BYTES
+    } else {
+        CACHE_BYTES
+    };
     let flush_every_ms = if options.one_shot { None } else { Some(500) };
     let inline_io = options.one_shot && !options.bulk;
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(5);
     loop {
         let res = sled::Config::new()
             .path(path)
