@@ -63,7 +63,16 @@ pub struct GlobalArgs {
 }
 
 /// Every command.
+///
+/// `defer` (here and on every group below) builds a command's arguments only
+/// when that command is the one typed, or when help or completions need
+/// them: clap otherwise built every command's definition at each start,
+/// ~0.33 ms of every `expo` process (timing marks: 0.33 → 0.23 ms). Names,
+/// descriptions and examples are unchanged. (So the argument structs below
+/// carry plain comments, not doc comments: built late, a struct's doc
+/// comment would replace the command's description given here.)
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Cmd {
     /// Create, close and list delegations.
     #[command(
@@ -135,6 +144,7 @@ pub enum Cmd {
 
 /// `expo delegation ...`
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum DelegationCmd {
     /// Start a new delegation.
     #[command(
@@ -153,7 +163,7 @@ pub enum DelegationCmd {
     List,
 }
 
-/// `expo delegation create`
+// `expo delegation create`
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// The delegation's id: 3–64 characters of a-z, 0-9 and '-'.
@@ -182,7 +192,7 @@ pub struct CreateArgs {
     pub passport_validity_months: Option<String>,
 }
 
-/// The two positional arguments naming one registration.
+// The two positional arguments naming one registration.
 #[derive(Debug, Args)]
 pub struct RegistrationRef {
     /// The delegation's id.
@@ -195,6 +205,7 @@ pub struct RegistrationRef {
 
 /// `expo company ...`
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum CompanyCmd {
     /// A company applies to join a delegation.
     #[command(
@@ -219,7 +230,7 @@ pub enum CompanyCmd {
     Withdraw(ReasonArgs),
 }
 
-/// `expo company register`
+// `expo company register`
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
     /// Which delegation and which company.
@@ -239,7 +250,7 @@ pub struct RegisterArgs {
     pub email: String,
 }
 
-/// `expo company reject|withdraw`
+// `expo company reject|withdraw`
 #[derive(Debug, Args)]
 pub struct ReasonArgs {
     /// Which delegation and which company.
@@ -252,6 +263,7 @@ pub struct ReasonArgs {
 
 /// `expo delegate ...`
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum DelegateCmd {
     /// Add a traveller to a company's registration.
     #[command(
@@ -266,7 +278,7 @@ pub enum DelegateCmd {
     Lead(PassportRef),
 }
 
-/// `expo delegate add`
+// `expo delegate add`
 #[derive(Debug, Args)]
 pub struct AddDelegateArgs {
     /// Which delegation and which company.
@@ -289,7 +301,7 @@ pub struct AddDelegateArgs {
     pub nationality: Option<String>,
 }
 
-/// `expo delegate remove|lead`
+// `expo delegate remove|lead`
 #[derive(Debug, Args)]
 pub struct PassportRef {
     /// The delegation's id.
@@ -300,7 +312,7 @@ pub struct PassportRef {
     pub passport: String,
 }
 
-/// `expo import-registrations`
+// `expo import-registrations`
 #[derive(Debug, Args)]
 pub struct ImportRegistrationsArgs {
     /// The delegation's id.
@@ -314,7 +326,7 @@ pub struct ImportRegistrationsArgs {
     pub skip_invalid: bool,
 }
 
-/// `expo export`
+// `expo export`
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Where to write (atomically); stdout without it.
@@ -322,7 +334,7 @@ pub struct ExportArgs {
     pub file: Option<PathBuf>,
 }
 
-/// `expo import`
+// `expo import`
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// A JSON Lines export.
@@ -341,7 +353,7 @@ pub enum FormatArg {
     Json,
 }
 
-/// `--at POSITION | --as-of RFC3339`
+// `--at POSITION | --as-of RFC3339`
 #[derive(Debug, Args)]
 pub struct AsOfArgs {
     /// Show the state just after this log position.
@@ -357,7 +369,7 @@ pub struct AsOfArgs {
     pub as_of: Option<String>,
 }
 
-/// `expo roster`
+// `expo roster`
 #[derive(Debug, Args)]
 pub struct RosterArgs {
     /// The delegation's id.
@@ -376,6 +388,7 @@ pub struct RosterArgs {
 
 /// `expo report ...`
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ReportCmd {
     /// Approved companies and delegates per sector, across delegations or in one.
     #[command(
@@ -416,7 +429,7 @@ pub enum ReportCmd {
     },
 }
 
-/// `expo events`
+// `expo events`
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// Only this delegation's events.
@@ -430,7 +443,7 @@ pub struct EventsArgs {
     pub limit: Option<String>,
 }
 
-/// `expo seed`
+// `expo seed`
 #[derive(Debug, Args)]
 pub struct SeedArgs {
     /// How many delegations (1–100000).
@@ -447,7 +460,7 @@ pub struct SeedArgs {
     pub seed: Option<String>,
 }
 
-/// `expo completions`
+// `expo completions`
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// bash, zsh, fish, elvish or powershell.
