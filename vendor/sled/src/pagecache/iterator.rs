@@ -1,8 +1,8 @@
 use std::{collections::BTreeMap, io};
 
 use super::{
-    pread_exact, pread_exact_or_eof, read_message, read_segment_header,
-    BasedBuf, DiskPtr, LogKind, LogOffset, LogRead, Lsn, MessageKind,
+    pread_exact, read_message, read_segment_header,
+    BasedBuf, SegmentBytes, DiskPtr, LogKind, LogOffset, LogRead, Lsn, MessageKind,
     SegmentHeader, SegmentNumber,
     MAX_MSG_HEADER_LEN, SEG_HEADER_LEN,
 };
@@ -259,13 +259,7 @@ impl LogIter {
 
         let buf = match self.preread.take_if(|pre| pre.offset == offset) {
             Some(pre) => pre.buf,
-            None => {
-                let mut buf = vec![0; self.config.segment_size];
-                let size = pread_exact_or_eof(f, &mut buf, offset)?;
-                trace!("setting stored segment buffer length to {} after read", size);
-                buf.truncate(size);
-                buf
-            }
+            None => SegmentBytes::of_file(f, offset, self.config.segment_size)?,
         };
 
         self.cur_lsn = Some(segment_header.lsn + SEG_HEADER_LEN as Lsn);

@@ -90,8 +90,67 @@ pub struct BatchManifest(pub Lsn);
 /// batching many reads over a file segment.
 #[derive(Debug)]
 pub struct BasedBuf {
-    pub buf: Vec<u8>,
+    pub buf: SegmentBytes,
     pub offset: LogOffset,
+}
+
+/// expo: the bytes of a segment that recovery reads whole (normally the
+/// active one, at every open): the file's pages mapped read-only, or, where
+/// mapping is not available or refused, read into memory as before. A
+/// `pread` of 512 KiB into a fresh buffer took ~0.35-0.45 ms here, most of
+/// it faulting in and filling 128 new pages; mapping the same pages of the
+/// page cache ~0.1 ms, and the recovery pass only reads them. The mapping
+/// ends with the pass, before the open writes anything past the recovered
+/// tip; it never extends past the file's end.
+pub enum SegmentBytes {
+    /// Read into memory.
+    Read(Vec<u8>),
+    /// Mapped from the file.
+    #[cfg(all(unix, not(miri)))]
+    Mapped(parallel_io_unix::Mapped),
+}
+
+impl SegmentBytes {
+    /// The segment at `offset`, up to `segment_size` bytes or the end of
+    /// the file, as `pread_exact_or_eof` would read it.
+    fn of_file(
+        file: &std::fs::File,
+        offset: LogOffset,
+        segment_size: usize,
+    ) -> std::io::Result<SegmentBytes> {
+        #[cfg(all(unix, not(miri)))]
+        {
+            let file_len = file.metadata()?.len();
+            let len = usize::try_from(file_len.saturating_sub(offset))
+                .unwrap_or(usize::MAX)
+                .min(segment_size);
+            if let Some(mapped) = parallel_io_unix::Mapped::new(file, offset, len) {
+                return Ok(SegmentBytes::Mapped(mapped));
+            }
+        }
+        let mut buf = vec![0; segment_size];
+        let size = pread_exact_or_eof(file, &mut buf, offset)?;
+        buf.truncate(size);
+        Ok(SegmentBytes::Read(buf))
+    }
+}
+
+impl Deref for SegmentBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            SegmentBytes::Read(buf) => buf,
+            #[cfg(all(unix, not(miri)))]
+            SegmentBytes::Mapped(mapped) => mapped.bytes(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SegmentBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SegmentBytes({} bytes)", self.len())
+    }
 }
 
 /// A byte used to disambiguate log message types

@@ -41,3 +41,55 @@ pub(crate) fn pwrite_all(
 ) -> io::Result<()> {
     file.write_all_at(buf, offset)
 }
+
+/// expo: a read-only, shared mapping of part of a file (see `SegmentBytes`).
+pub(crate) struct Mapped {
+    ptr: *const u8,
+    len: usize,
+}
+
+impl Mapped {
+    /// Maps `len` bytes of `file` from `offset` (a multiple of the page
+    /// size), or `None` if the kernel refuses. The caller keeps `len`
+    /// within the file's length: touching a mapped page past the end of the
+    /// file would raise SIGBUS.
+    #[allow(unsafe_code)]
+    pub(crate) fn new(file: &File, offset: LogOffset, len: usize) -> Option<Mapped> {
+        use std::os::unix::io::AsRawFd;
+        if len == 0 {
+            return None;
+        }
+        let offset = libc::off_t::try_from(offset).ok()?;
+        // SAFETY: a fresh read-only mapping chosen by the kernel; it aliases
+        // no Rust memory, and it is unmapped once, in `drop`.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                offset,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            None
+        } else {
+            Some(Mapped { ptr: ptr as *const u8, len })
+        }
+    }
+
+    #[allow(unsafe_code)]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` is a live mapping of `len` readable bytes until drop.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Mapped {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, unmapped only here.
+        let _ = unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
+    }
+}
