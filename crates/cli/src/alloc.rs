@@ -126,6 +126,19 @@ impl Allocator {
     }
 }
 
+/// Calls `method` on the allocator this process chose.
+macro_rules! on_chosen {
+    ($method:ident($($arg:expr),*)) => {
+        if Allocator::jemalloc() {
+            // SAFETY: the caller upholds `GlobalAlloc`'s contract for this call.
+            unsafe { Jemalloc.$method($($arg),*) }
+        } else {
+            // SAFETY: as above.
+            unsafe { System.$method($($arg),*) }
+        }
+    };
+}
+
 // SAFETY: every call goes to one allocator for the whole process (the
 // choice is fixed before or at the first allocation and never changes), so
 // each pointer is freed or resized by the allocator that made it; both
@@ -133,38 +146,22 @@ impl Allocator {
 unsafe impl GlobalAlloc for Allocator {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if Self::jemalloc() {
-            unsafe { Jemalloc.alloc(layout) }
-        } else {
-            unsafe { System.alloc(layout) }
-        }
+        on_chosen!(alloc(layout))
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if Self::jemalloc() {
-            unsafe { Jemalloc.alloc_zeroed(layout) }
-        } else {
-            unsafe { System.alloc_zeroed(layout) }
-        }
+        on_chosen!(alloc_zeroed(layout))
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if Self::jemalloc() {
-            unsafe { Jemalloc.dealloc(ptr, layout) }
-        } else {
-            unsafe { System.dealloc(ptr, layout) }
-        }
+        on_chosen!(dealloc(ptr, layout))
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if Self::jemalloc() {
-            unsafe { Jemalloc.realloc(ptr, layout, new_size) }
-        } else {
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
+        on_chosen!(realloc(ptr, layout, new_size))
     }
 }
 
