@@ -3,10 +3,12 @@
 //! jemalloc serves an import or a rebuild far better than glibc's malloc:
 //! millions of small values are parsed on one thread and freed on another
 //! (1M-event import 1.5-2.0 s against 2.4-2.6 s with glibc's, replay
-//! 1.3-1.5 s against 1.7-1.8 s). But starting jemalloc, and the pages it
-//! maps and touches, cost a short command ~0.6 ms (alternating 300 + 300
-//! `expo roster` runs on the 1M store: median 3.82 ms with jemalloc, 3.22
-//! ms with glibc's), a sixth of the whole command.
+//! 1.3-1.5 s against 1.7-1.8 s). But a short command ran ~0.6 ms slower on
+//! it, a sixth of the whole command (alternating 300 + 300 `expo roster`
+//! runs on the 1M store: median 3.82 ms with jemalloc, 3.22 ms with
+//! glibc's): the memory it maps and touches for a few thousand small
+//! allocations. (jemalloc still sets itself up in every process, from its
+//! own constructor; that part is not saved.)
 //!
 //! So the choice is made once per process, before `main`, from the command
 //! line: the commands that read or write the whole log get jemalloc, every
