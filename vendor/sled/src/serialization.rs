@@ -701,20 +701,11 @@ impl Serialize for PageState {
                 i64::deserialize(buf)?,
                 DiskPtr::deserialize(buf)?,
             ),
-            len => {
-                let base = Serialize::deserialize(buf)?;
-                // expo: the fragments go into a vector of their exact
-                // number (as `deserialize_bounded_sequence` reads them: at
-                // most `len - 1`, fewer if the bytes end first). Collected,
-                // one fragment took room for 4 (160 bytes), for every page
-                // of the snapshot that has fragments, at every open.
-                let bound = usize::from(len - 1);
-                let mut frags = Vec::with_capacity(std::cmp::min(bound, buf.len()));
-                while frags.len() < bound && !buf.is_empty() {
-                    frags.push(Serialize::deserialize(buf)?);
-                }
-                PageState::Present { base, frags }
-            }
+            len => PageState::Present {
+                base: Serialize::deserialize(buf)?,
+                // expo: sized exactly (see `deserialize_bounded_sequence`).
+                frags: deserialize_bounded_sequence(buf, usize::from(len - 1))?,
+            },
         })
     }
 }
@@ -797,15 +788,22 @@ where
     iter.collect()
 }
 
-fn deserialize_bounded_sequence<T: Serialize, R>(
+// expo: at most `bound` items, fewer if the bytes end first, stopping at
+// the first error, as `ConsumeSequence` read them; but into a vector of room
+// for exactly that many (every item takes at least one byte, so never more
+// than `buf.len()` even if a damaged `bound` is huge). Collected through the
+// `Result` adapter, the vector grew from room for 4 by doubling: node keys,
+// values and pointers at every page read, and a snapshot's fragments at
+// every open, kept room for up to twice their items.
+fn deserialize_bounded_sequence<T: Serialize>(
     buf: &mut &[u8],
     bound: usize,
-) -> Result<R>
-where
-    R: FromIterator<T>,
-{
-    let iter = ConsumeSequence { buf, _t: PhantomData, done: false };
-    iter.take(bound).collect()
+) -> Result<Vec<T>> {
+    let mut items = Vec::with_capacity(std::cmp::min(bound, buf.len()));
+    while items.len() < bound && !buf.is_empty() {
+        items.push(T::deserialize(buf)?);
+    }
+    Ok(items)
 }
 
 impl<'a, 'b, T> Iterator for ConsumeSequence<'a, 'b, T>
