@@ -28,8 +28,8 @@ use clap::Parser;
 /// jemalloc for the commands that go through the whole log (an import or a
 /// rebuild allocates and frees millions of small values, parsed on one
 /// thread and freed on another, which glibc's arenas serve with locks and
-/// fragmentation), the system allocator for a single command, which
-/// jemalloc's start-up slowed by ~0.6 ms (`alloc`).
+/// fragmentation), the system allocator for a single command, which ran
+/// ~0.6 ms slower on jemalloc (`alloc`).
 #[global_allocator]
 static GLOBAL: alloc::Allocator = alloc::Allocator;
 use std::process::ExitCode;
