@@ -169,7 +169,7 @@ unsafe impl GlobalAlloc for Allocator {
 
 #[cfg(test)]
 mod tests {
-    use super::{command_word, wants_jemalloc};
+    use super::{command_word, wants_jemalloc, VALUED_OPTIONS, WHOLE_LOG};
 
     fn words(line: &str) -> Vec<&[u8]> {
         line.split_whitespace().map(str::as_bytes).collect()
@@ -214,5 +214,32 @@ mod tests {
             Some(&b"company"[..])
         );
         assert_eq!(command_word(words("--data")), None);
+    }
+
+    #[test]
+    fn the_lists_follow_the_command_line_definition() {
+        // given the clap definition the command line is parsed with
+        use clap::CommandFactory;
+        let mut cli = crate::args::Cli::command();
+        cli.build();
+        // then every whole-log word is a command
+        let commands: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+        for word in WHOLE_LOG {
+            let word = std::str::from_utf8(word).expect("ASCII");
+            assert!(commands.contains(&word), "{word} is not a command");
+        }
+        // and the global options that take a value are exactly those skipped
+        let mut valued: Vec<String> = cli
+            .get_arguments()
+            .filter(|a| a.is_global_set() && a.get_action().takes_values())
+            .filter_map(|a| a.get_long().map(|long| format!("--{long}")))
+            .collect();
+        valued.sort();
+        let mut listed: Vec<String> = VALUED_OPTIONS
+            .iter()
+            .map(|o| String::from_utf8_lossy(o).into_owned())
+            .collect();
+        listed.sort();
+        assert_eq!(valued, listed);
     }
 }
