@@ -199,6 +199,52 @@ fn export_then_import_into_a_fresh_store_gives_identical_rosters_and_export() {
 }
 
 #[test]
+fn an_import_that_keeps_few_views_in_memory_stores_the_same_rosters() {
+    // given an export whose delegations take turns (the demo records its
+    // commands one at a time across four delegations)
+    let source = Store::new();
+    source.ok(&["demo"]);
+    fixtures::sample_in(&source, "e2e-sample");
+    let file = source.file("backup.jsonl", source.export());
+    let ids = delegation_ids(&source);
+    for budget in ["1", "7"] {
+        // when it is imported with room for a handful of views, so views
+        // leave memory encoded and come back when their delegation goes on
+        let target = Store::new();
+        let out = target
+            .command(&["import", &file])
+            .env("EXPO_REBUILD_BUDGET", budget)
+            .env("EXPO_TRACE", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // then the stored rosters are the source's, and verify finds them
+        // equal to a rebuild
+        for id in &ids {
+            assert_eq!(
+                target.roster(id, &["--full"]),
+                source.roster(id, &["--full"]),
+                "{id}"
+            );
+        }
+        assert_eq!(
+            target.json(&["report", "status"]),
+            source.json(&["report", "status"])
+        );
+        let verified = target.ok(&["verify"]);
+        assert!(
+            verified.stdout.contains("rosters match a rebuild"),
+            "{}",
+            verified.stdout
+        );
+    }
+}
+
+#[test]
 fn import_continues_a_store_from_where_it_ends() {
     // given an export split in two at line k
     let source = Store::new();

@@ -17,7 +17,7 @@ const REBUILD_THRESHOLD: u64 = 50_000;
 /// With `EXPO_TRACE=1`, one line on stderr saying how much projection work a
 /// run did, so tests and operators can see that a read folded only the new
 /// events (the counts are otherwise invisible by design).
-fn trace(line: std::fmt::Arguments<'_>) {
+pub(crate) fn trace(line: std::fmt::Arguments<'_>) {
     if std::env::var_os("EXPO_TRACE").is_some_and(|v| v == "1") {
         use std::io::Write;
         // A trace that cannot be written is not worth failing the command for.
@@ -205,33 +205,19 @@ pub fn rebuild(store: &dyn EventStore, show_progress: bool) -> Result<u64, Failu
 /// the batches in flight hold little memory.
 const BATCH: usize = 1024;
 
-/// Batches in flight between the two threads of a fold or a store.
+/// Batches in flight between the two threads of a fold.
 const IN_FLIGHT: usize = 4;
 
-/// Stores a registry folded from the whole log up to `position` as the
-/// rosters' state, in one atomic switch (used after a bulk write that
-/// folded its events as it wrote them, instead of reading them back).
-///
-/// A second thread encodes the views while this one writes them, and each
-/// view is dropped once encoded, so the projection is never held twice.
-pub fn replace(store: &dyn EventStore, registry: Registry, position: u64) -> Result<(), Failure> {
-    std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, Vec<u8>)>>(IN_FLIGHT);
-        s.spawn(move || {
-            let mut batch = Vec::with_capacity(64);
-            for entry in registry.into_entries() {
-                batch.push(entry);
-                if batch.len() == 64 && tx.send(std::mem::take(&mut batch)).is_err() {
-                    // The writer stopped (it failed): nothing more to encode.
-                    return;
-                }
-            }
-            let _ = tx.send(batch);
-        });
-        let mut entries = rx.into_iter().flatten();
-        store.checkpoint_replace(NAME, STAMP, position, &mut entries)?;
-        Ok(())
-    })
+/// Stores the rosters' state, already encoded (key → stored bytes), as
+/// the whole state at `position`, in one atomic switch; each entry is
+/// freed as it is written.
+pub fn replace_encoded(
+    store: &dyn EventStore,
+    entries: std::collections::BTreeMap<String, Vec<u8>>,
+    position: u64,
+) -> Result<(), Failure> {
+    store.checkpoint_replace(NAME, STAMP, position, &mut entries.into_iter())?;
+    Ok(())
 }
 
 /// Folds the log from the start into an in-memory registry, up to position

@@ -17,8 +17,9 @@ use expo_domain::values::{
     CountryCode, DelegationId, Email, Ntn, PassportNo, Sector, Text, EXPO_CLOSES, EXPO_OPENS,
 };
 use expo_domain::{decide, evolve, Command, Event, State};
-use expo_projection::Registry;
+use expo_projection::Rebuild;
 use expo_store::{RecordedEvent, StoreError};
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::time::Instant;
 use uuid::Uuid;
@@ -109,10 +110,13 @@ pub fn run(ctx: &Context, a: &SeedArgs) -> Result<(), Failure> {
     }
     let head = store.last_position()?;
     let started = Instant::now();
+    let budget = project::rebuild_budget()?;
+    let mut encoded = BTreeMap::new();
     let mut generator = Generator::new(plan, &ctx.actor, head, &prefix);
     // Into an empty store the rosters are folded from the generated events
-    // directly, never read back; otherwise they catch up after.
-    generator.registry = (head == 0).then(Registry::default);
+    // directly, never read back (keeping a budget of views as they are and
+    // the rest encoded, as an import does); otherwise they catch up after.
+    generator.rosters = (head == 0).then(|| Rebuild::new(&mut encoded, budget));
     let failed: std::cell::RefCell<Option<Failure>> = std::cell::RefCell::new(None);
     let imported = {
         let mut events = std::iter::from_fn(|| match generator.next_event() {
@@ -133,8 +137,12 @@ pub fn run(ctx: &Context, a: &SeedArgs) -> Result<(), Failure> {
     }
     let n = imported?;
     let write_secs = started.elapsed().as_secs_f64();
-    match generator.registry.take() {
-        Some(r) => project::replace(store.as_ref(), r, store.last_position()?)?,
+    match generator.rosters.take() {
+        Some(r) => {
+            r.finish()
+                .map_err(|e| Failure::Storage(format!("the rosters could not be folded: {e}")))?;
+            project::replace_encoded(store.as_ref(), encoded, store.last_position()?)?
+        }
         None => {
             project::catch_up(store.as_ref(), true)?;
         }
@@ -173,7 +181,7 @@ pub fn generate(plan: Plan, actor: &str) -> Result<Vec<RecordedEvent>, Failure> 
 }
 
 /// Makes one delegation's events at a time and hands them out one by one.
-struct Generator {
+struct Generator<'s> {
     plan: Plan,
     rng: SplitMix64,
     actor: String,
@@ -184,10 +192,10 @@ struct Generator {
     pending: std::vec::IntoIter<(String, Event)>,
     version: u64,
     stream: String,
-    registry: Option<Registry>,
+    rosters: Option<Rebuild<'s>>,
 }
 
-impl Generator {
+impl<'s> Generator<'s> {
     fn new(plan: Plan, actor: &str, head: u64, prefix: &str) -> Self {
         Generator {
             plan,
@@ -200,7 +208,7 @@ impl Generator {
             pending: Vec::new().into_iter(),
             version: 0,
             stream: String::new(),
-            registry: None,
+            rosters: None,
         }
     }
 
@@ -214,8 +222,11 @@ impl Generator {
                 self.position += 1;
                 self.version += 1;
                 let stored = self.record(&event);
-                if let Some(r) = self.registry.as_mut() {
-                    r.apply(&envelope::recorded_with(&stored, event));
+                if let Some(r) = self.rosters.as_mut() {
+                    r.apply_owned(envelope::recorded_with(&stored, event))
+                        .map_err(|e| {
+                            Failure::Storage(format!("the rosters could not be folded: {e}"))
+                        })?;
                 }
                 return Ok(Some(stored));
             }

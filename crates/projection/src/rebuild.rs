@@ -12,7 +12,7 @@
 use crate::state::{decode, entries_of, source_error, view_key};
 use crate::view::View;
 use crate::{ProjectionError, Recorded};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Where a bounded rebuild keeps what it has no room for, and finds it
 /// again: the new state being built. Errors are the store's, as text.
@@ -21,6 +21,21 @@ pub trait Spill {
     fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), String>;
     /// What the new state holds under `key` so far.
     fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, String>;
+}
+
+/// A new state kept in memory, encoded: a bulk import, which holds the
+/// store's write lock while it folds, keeps what it has no room for here.
+/// An encoded view takes a fraction of the memory of the view itself, and
+/// the entries come out in key order, ready to be stored.
+impl Spill for BTreeMap<String, Vec<u8>> {
+    fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
+        self.insert(key, value);
+        Ok(())
+    }
+
+    fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(BTreeMap::get(self, key).cloned())
+    }
 }
 
 /// The default budget, in folded events' worth of views: ~12 MB. A folded
