@@ -468,9 +468,7 @@ pub fn import(ctx: &Context, path: &Path) -> Result<(), Failure> {
                 Ok((stored, event)) => {
                     if let Some(r) = rosters.as_mut() {
                         if let Err(e) = r.apply_owned(envelope::recorded_with(&stored, event)) {
-                            return Some(Err(StoreError::Damaged(format!(
-                                "the rosters could not be folded: {e}"
-                            ))));
+                            return Some(Err(StoreError::Damaged(project::fold_problem(e))));
                         }
                     }
                     Some(Ok(stored))
@@ -506,14 +504,7 @@ pub fn import(ctx: &Context, path: &Path) -> Result<(), Failure> {
         let write_secs = started.elapsed().as_secs_f64();
         match rosters {
             Some(r) => {
-                let stats = r.finish().map_err(|e| {
-                    Failure::Storage(format!("the rosters could not be folded: {e}"))
-                })?;
-                project::trace(format_args!(
-                    "rosters folded during the import ({} views encoded early, {} read back), storing them",
-                    stats.spilled, stats.reloaded
-                ));
-                project::replace_encoded(store.as_ref(), encoded, store.last_position()?)?
+                project::store_folded(store.as_ref(), r.finish(), encoded, store.last_position()?)?
             }
             None => {
                 project::catch_up(store.as_ref(), true)?;

@@ -17,7 +17,7 @@ const REBUILD_THRESHOLD: u64 = 50_000;
 /// With `EXPO_TRACE=1`, one line on stderr saying how much projection work a
 /// run did, so tests and operators can see that a read folded only the new
 /// events (the counts are otherwise invisible by design).
-pub(crate) fn trace(line: std::fmt::Arguments<'_>) {
+fn trace(line: std::fmt::Arguments<'_>) {
     if std::env::var_os("EXPO_TRACE").is_some_and(|v| v == "1") {
         use std::io::Write;
         // A trace that cannot be written is not worth failing the command for.
@@ -208,15 +208,28 @@ const BATCH: usize = 1024;
 /// Batches in flight between the two threads of a fold.
 const IN_FLIGHT: usize = 4;
 
-/// Stores the rosters' state, already encoded (key → stored bytes), as
-/// the whole state at `position`, in one atomic switch; each entry is
-/// freed as it is written.
-pub fn replace_encoded(
+/// What a bulk write says when folding its events into the rosters fails
+/// (only a view it encoded itself failing to decode again).
+pub fn fold_problem(e: expo_projection::ProjectionError) -> String {
+    format!("the rosters could not be folded: {e}")
+}
+
+/// After a bulk write that folded its events as it wrote them (`finished`
+/// is that fold's end; the views it held are then in `encoded`, as
+/// stored), stores them as the rosters' whole state at `position`, in one
+/// atomic switch; each entry is freed as it is written.
+pub fn store_folded(
     store: &dyn EventStore,
-    entries: std::collections::BTreeMap<String, Vec<u8>>,
+    finished: Result<expo_projection::RebuildStats, expo_projection::ProjectionError>,
+    encoded: std::collections::BTreeMap<String, Vec<u8>>,
     position: u64,
 ) -> Result<(), Failure> {
-    store.checkpoint_replace(NAME, STAMP, position, &mut entries.into_iter())?;
+    let stats = finished.map_err(|e| Failure::Storage(fold_problem(e)))?;
+    trace(format_args!(
+        "rosters folded during the write ({} views encoded early, {} read back), storing them",
+        stats.spilled, stats.reloaded
+    ));
+    store.checkpoint_replace(NAME, STAMP, position, &mut encoded.into_iter())?;
     Ok(())
 }
 

@@ -139,9 +139,7 @@ pub fn run(ctx: &Context, a: &SeedArgs) -> Result<(), Failure> {
     let write_secs = started.elapsed().as_secs_f64();
     match generator.rosters.take() {
         Some(r) => {
-            r.finish()
-                .map_err(|e| Failure::Storage(format!("the rosters could not be folded: {e}")))?;
-            project::replace_encoded(store.as_ref(), encoded, store.last_position()?)?
+            project::store_folded(store.as_ref(), r.finish(), encoded, store.last_position()?)?
         }
         None => {
             project::catch_up(store.as_ref(), true)?;
@@ -224,9 +222,7 @@ impl<'s> Generator<'s> {
                 let stored = self.record(&event);
                 if let Some(r) = self.rosters.as_mut() {
                     r.apply_owned(envelope::recorded_with(&stored, event))
-                        .map_err(|e| {
-                            Failure::Storage(format!("the rosters could not be folded: {e}"))
-                        })?;
+                        .map_err(|e| Failure::Storage(project::fold_problem(e)))?;
                 }
                 return Ok(Some(stored));
             }

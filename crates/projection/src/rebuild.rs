@@ -6,7 +6,7 @@
 //! least recently touched half goes to the new state being built (a
 //! [`Spill`], which the CLI implements over the store's state build), and a
 //! delegation with more events later is read back from there. What it stores
-//! is the same, key for key and byte for byte, as `Registry::into_entries`
+//! is the same, key for key and byte for byte, as `Registry::entries`
 //! of the same events.
 
 use crate::state::{decode, entries_of, source_error, view_key};
@@ -23,8 +23,9 @@ pub trait Spill {
     fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, String>;
 }
 
-/// A new state kept in memory, encoded: a bulk import, which holds the
-/// store's write lock while it folds, keeps what it has no room for here.
+/// A new state kept in memory, encoded: a bulk write (`import`, `seed`),
+/// which holds the store's write lock while it folds, keeps what it has no
+/// room for here.
 /// An encoded view takes a fraction of the memory of the view itself, and
 /// the entries come out in key order, ready to be stored.
 impl Spill for BTreeMap<String, Vec<u8>> {

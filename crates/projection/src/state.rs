@@ -385,23 +385,6 @@ impl Registry {
         summaries.chain(views)
     }
 
-    /// The full keyed state to store, in key order, consuming the registry:
-    /// each view is encoded and then dropped, so a rebuild never holds the
-    /// whole projection twice (once folded, once encoded).
-    pub fn into_entries(self) -> impl Iterator<Item = (String, Vec<u8>)> {
-        let summaries: Vec<(String, Vec<u8>)> = self
-            .views
-            .iter()
-            .map(|(id, v)| (summary_key(id), encode(&v.summary())))
-            .collect();
-        let views = self
-            .views
-            .into_iter()
-            .map(|(id, v)| (view_key(&id), encode(&v)));
-        // Every "summary/" key sorts before every "view/" key.
-        summaries.into_iter().chain(views)
-    }
-
     /// Compares the stored state with this registry, key by key and byte by
     /// byte: `None` if identical, else the first difference in words.
     pub fn first_difference(
