@@ -200,11 +200,17 @@ fn export_then_import_into_a_fresh_store_gives_identical_rosters_and_export() {
 
 #[test]
 fn an_import_that_keeps_few_views_in_memory_stores_the_same_rosters() {
-    // given an export whose delegations take turns (the demo records its
-    // commands one at a time across four delegations)
+    // given an export with the demo, the sample, and two delegations whose
+    // companies register taking turns, so their events interleave
     let source = Store::new();
     source.ok(&["demo"]);
     fixtures::sample_in(&source, "e2e-sample");
+    fixtures::create(&source, "turns-a", &[]);
+    fixtures::create(&source, "turns-b", &[]);
+    for i in 0..6 {
+        fixtures::register_nth(&source, "turns-a", i);
+        fixtures::register_nth(&source, "turns-b", 100 + i);
+    }
     let file = source.file("backup.jsonl", source.export());
     let ids = delegation_ids(&source);
     for budget in ["1", "7"] {
@@ -217,12 +223,12 @@ fn an_import_that_keeps_few_views_in_memory_stores_the_same_rosters() {
             .env("EXPO_TRACE", "1")
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // then the stored rosters are the source's, and verify finds them
+        let trace = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{trace}");
+        // then views did leave memory and came back (the fold's counts)
+        assert!(trace.contains("read back"), "{trace}");
+        assert!(!trace.contains(" 0 read back"), "{trace}");
+        // and the stored rosters are the source's, and verify finds them
         // equal to a rebuild
         for id in &ids {
             assert_eq!(

@@ -25,9 +25,8 @@ pub trait Spill {
 
 /// A new state kept in memory, encoded: a bulk write (`import`, `seed`),
 /// which holds the store's write lock while it folds, keeps what it has no
-/// room for here.
-/// An encoded view takes a fraction of the memory of the view itself, and
-/// the entries come out in key order, ready to be stored.
+/// room for here. An encoded view takes a fraction of the memory of the
+/// view itself, and the entries come out in key order, ready to be stored.
 impl Spill for BTreeMap<String, Vec<u8>> {
     fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
         self.insert(key, value);
