@@ -17,17 +17,32 @@ const DIR_VAR: &str = "EXPO_TEST_ONE_SHOT_THREADS_DIR";
 /// How many of this process's threads sled started: its I/O pool's workers
 /// and its periodic flusher.
 fn sled_threads() -> (u64, u64) {
-    let (mut io, mut flusher) = (0, 0);
-    for task in std::fs::read_dir("/proc/self/task").unwrap() {
-        let comm = std::fs::read_to_string(task.unwrap().path().join("comm")).unwrap_or_default();
-        let name = comm.trim();
-        if name.starts_with("sled-io") {
-            io += 1;
-        } else if name == "log flusher" {
-            flusher += 1;
+    // A new thread names itself once it runs; until then it carries the
+    // name of the thread that started it (this one). Under load (CI, a
+    // build beside the tests) the flusher was counted before it had its
+    // name, so wait, briefly, until no other thread is still named as this one.
+    let me = std::fs::read_to_string("/proc/thread-self/comm").unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (mut io, mut flusher, mut unnamed) = (0, 0, 0);
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let comm =
+                std::fs::read_to_string(task.unwrap().path().join("comm")).unwrap_or_default();
+            let name = comm.trim();
+            if name.starts_with("sled-io") {
+                io += 1;
+            } else if name == "log flusher" {
+                flusher += 1;
+            } else if comm == me {
+                unnamed += 1;
+            }
         }
+        // This thread is one of those named as itself.
+        if unnamed <= 1 || std::time::Instant::now() > deadline {
+            return (io, flusher);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    (io, flusher)
 }
 
 /// Runs a child test on a fresh store and returns its figures: sled's I/O
