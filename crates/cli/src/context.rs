@@ -145,15 +145,18 @@ impl Upcaster for DomainUpcaster {
         &self,
         event_type: &str,
         schema: u32,
-        data: &str,
-    ) -> Result<Option<(u32, String)>, String> {
-        if expo_domain::event::schema_of(event_type) == Some(schema) {
+        data: &[u8],
+    ) -> Result<Option<(u32, Vec<u8>)>, String> {
+        // Binary data is always of the current schema.
+        if expo_domain::event::schema_of(event_type) == Some(schema)
+            || expo_domain::binary::is_binary(data)
+        {
             return Ok(None);
         }
-        let value: serde_json::Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
+        let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| e.to_string())?;
         let (schema, value) =
             expo_domain::event::upcast(event_type, schema, value).map_err(|e| e.to_string())?;
-        Ok(Some((schema, value.to_string())))
+        Ok(Some((schema, value.to_string().into_bytes())))
     }
 }
 

@@ -12,10 +12,7 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// The envelope of a stored event as JSON, with the fields the contract lists.
 pub fn to_json(e: &RecordedEvent) -> Value {
-    // Data is stored as JSON text; a record that does not parse is shown as
-    // text rather than dropped (verify reports it properly).
-    let data =
-        serde_json::from_str::<Value>(&e.data).unwrap_or_else(|_| Value::String(e.data.clone()));
+    let data = data_json(e);
     json!({
         "position": e.position,
         "stream": e.stream,
@@ -28,6 +25,20 @@ pub fn to_json(e: &RecordedEvent) -> Value {
         "actor": e.actor,
         "data": data,
     })
+}
+
+/// A stored event's data as JSON: the binary form decoded and written out
+/// as the event's fields, JSON text parsed. Data that does not decode is
+/// shown as text rather than dropped (verify reports it properly).
+fn data_json(e: &RecordedEvent) -> Value {
+    if expo_domain::binary::is_binary(&e.data) {
+        return Event::from_binary(&e.event_type, &e.data).map_or_else(
+            |_| Value::String(String::from_utf8_lossy(&e.data).into_owned()),
+            |event| event.data_json(),
+        );
+    }
+    serde_json::from_slice::<Value>(&e.data)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.data).into_owned()))
 }
 
 /// One JSON line for an envelope.
@@ -48,13 +59,26 @@ pub fn now() -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or(t)
 }
 
-/// A domain event made ready to append: a fresh UUID v7, type, schema, data.
+/// A domain event made ready to append: a fresh UUID v7, type, schema, and
+/// its data in the binary form.
 pub fn new_event(e: &Event) -> NewEvent {
     NewEvent {
         id: Uuid::now_v7(),
         event_type: e.type_name().to_owned(),
         schema: e.schema(),
-        data: e.data_json().to_string(),
+        data: e.to_binary(),
+    }
+}
+
+/// The data to store for `event`, read from an export line whose type has
+/// schema `schema`: the binary form when that is the current schema (what a
+/// command would have written), else the line's JSON text, which the store
+/// keeps as it was and upcasts when read.
+fn stored_data(event: &Event, schema: u32, json: impl FnOnce() -> String) -> Vec<u8> {
+    if schema == event.schema() {
+        event.to_binary()
+    } else {
+        json().into_bytes()
     }
 }
 
@@ -66,10 +90,25 @@ pub fn decode(e: &RecordedEvent) -> Result<Event, StoreError> {
     })
 }
 
+/// Decodes an event from its type, schema and stored data: the binary form
+/// (only ever of the current schema), or JSON text.
+fn decode_parts(event_type: &str, schema: u32, data: &[u8]) -> Result<Event, String> {
+    if expo_domain::binary::is_binary(data) {
+        if expo_domain::event::schema_of(event_type) != Some(schema) {
+            return Err(format!(
+                "event {event_type} of schema {schema} holds binary data, which only the current schema has"
+            ));
+        }
+        return Event::from_binary(event_type, data).map_err(|err| err.to_string());
+    }
+    let data = std::str::from_utf8(data).map_err(|_| "event data is not UTF-8 text".to_owned())?;
+    decode_text(event_type, schema, data)
+}
+
 /// Decodes an event from its type, schema and data text. A current schema
 /// (the common case: the store upcasts on read) is parsed straight from the
 /// text, without building a JSON tree first.
-fn decode_parts(event_type: &str, schema: u32, data: &str) -> Result<Event, String> {
+fn decode_text(event_type: &str, schema: u32, data: &str) -> Result<Event, String> {
     if expo_domain::event::schema_of(event_type) == Some(schema) {
         return tagged::decode(event_type, data)
             .map_err(|err| format!("event {event_type} has bad data: {err}"));
@@ -166,10 +205,11 @@ fn parse_line_tree(line: &str) -> Result<(RecordedEvent, Event), String> {
         Some(d @ Value::Object(_)) => d,
         _ => return Err("field \"data\" must be a JSON object".to_owned()),
     };
-    let recorded = fields.check(data.to_string())?;
+    let mut recorded = fields.check(Vec::new())?;
     // The whole event must decode now, so the store never holds what it
     // could not read back (unknown type, unknown schema, bad field).
     let event = decode_value(&recorded.event_type, recorded.schema, data)?;
+    recorded.data = stored_data(&event, recorded.schema, || data.to_string());
     Ok((recorded, event))
 }
 
@@ -189,7 +229,7 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     /// Checks every field and builds the stored event around `data`.
-    fn check(self, data: String) -> Result<RecordedEvent, String> {
+    fn check(self, data: Vec<u8>) -> Result<RecordedEvent, String> {
         if self.position == 0 || self.version == 0 {
             return Err("position and version start at 1".to_owned());
         }
@@ -225,7 +265,7 @@ impl Fields<'_> {
 /// The typed fast path of [`parse_line`]: `None` means "not sure", never
 /// "wrong": the caller then parses the line the careful way.
 mod fast {
-    use super::{decode_parts, Fields, RecordedEvent};
+    use super::{decode_text, stored_data, Fields, RecordedEvent};
     use expo_domain::Event;
     use serde::Deserialize;
     use serde_json::value::RawValue;
@@ -270,9 +310,11 @@ mod fast {
             command_id: l.command_id.as_deref(),
             actor: &l.actor,
         }
-        .check(data.to_owned())
+        .check(Vec::new())
         .ok()?;
-        let event = decode_parts(&recorded.event_type, recorded.schema, data).ok()?;
+        let event = decode_text(&recorded.event_type, recorded.schema, data).ok()?;
+        let mut recorded = recorded;
+        recorded.data = stored_data(&event, recorded.schema, || data.to_owned());
         Some((recorded, event))
     }
 }
@@ -410,8 +452,14 @@ mod tests {
             panic!("{line}: fast path accepted what the tree path refuses: {e}")
         });
         assert_eq!(fast_event, tree_event, "{line}");
-        let parse = |s: &str| serde_json::from_str::<Value>(s).expect("stored data is JSON");
-        assert_eq!(parse(&fast_rec.data), parse(&tree_rec.data), "{line}");
+        // The current schema is stored in the binary form by both; an older
+        // one as JSON text (the fast path keeps it as written).
+        if expo_domain::binary::is_binary(&fast_rec.data) {
+            assert_eq!(fast_rec.data, tree_rec.data, "{line}");
+        } else {
+            let parse = |s: &[u8]| serde_json::from_slice::<Value>(s).expect("stored data is JSON");
+            assert_eq!(parse(&fast_rec.data), parse(&tree_rec.data), "{line}");
+        }
         tree_rec.data.clone_from(&fast_rec.data);
         assert_eq!(fast_rec, tree_rec, "{line}");
         true

@@ -4,6 +4,7 @@
 //! and ids arrive with the command (see `crates/domain/clippy.toml`).
 #![deny(missing_docs)]
 
+pub mod binary;
 pub mod command;
 pub mod decide;
 pub mod error;

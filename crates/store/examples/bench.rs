@@ -58,7 +58,7 @@ fn event(p: u64, streams: u64, versions: &mut [u64]) -> RecordedEvent {
         recorded_at: DateTime::from_timestamp(1_750_000_000 + p as i64, 0).unwrap_or_default(),
         command_id: Some(Uuid::now_v7()),
         actor: "staff:ayesha".to_string(),
-        data,
+        data: data.into_bytes(),
     }
 }
 
@@ -145,7 +145,7 @@ fn phase(name: &str, dir: &Path, n: u64) -> Result<(), StoreError> {
             for e in store.read_all(1) {
                 let e = e?;
                 let v: serde_json::Value =
-                    serde_json::from_str(&e.data).map_err(|e| StoreError::Io(e.to_string()))?;
+                    serde_json::from_slice(&e.data).map_err(|e| StoreError::Io(e.to_string()))?;
                 fields += v.as_object().map_or(0, |o| o.len());
                 count += 1;
             }

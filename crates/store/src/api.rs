@@ -15,7 +15,7 @@ pub enum ExpectedVersion {
     Any,
 }
 
-/// An event to append: its type name, schema version and data (JSON text of the event's own fields).
+/// An event to append: its type name, schema version and data (the event's own fields, in the caller's encoding).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
     /// Event id (UUID v7, made by the caller).
@@ -24,8 +24,9 @@ pub struct NewEvent {
     pub event_type: String,
     /// Schema version of that type.
     pub schema: u32,
-    /// The event's fields as a JSON object, as text.
-    pub data: String,
+    /// The event's fields, as bytes the store does not interpret (`expo`
+    /// writes JSON text or the domain's binary form; the first byte tells).
+    pub data: Vec<u8>,
 }
 
 /// Metadata shared by the events of one append (one command).
@@ -60,8 +61,8 @@ pub struct RecordedEvent {
     pub command_id: Option<Uuid>,
     /// Who issued that command.
     pub actor: String,
-    /// The event's fields, JSON text.
-    pub data: String,
+    /// The event's fields, as appended (bytes the store does not interpret).
+    pub data: Vec<u8>,
 }
 
 /// Where an append landed. For a retried command id, the first append's outcome.
@@ -145,8 +146,8 @@ pub trait Upcaster: Send + Sync {
         &self,
         event_type: &str,
         schema: u32,
-        data: &str,
-    ) -> Result<Option<(u32, String)>, String>;
+        data: &[u8],
+    ) -> Result<Option<(u32, Vec<u8>)>, String>;
 }
 
 /// Storage failures. A conflict is not here: see [`AppendError`].

@@ -7,8 +7,13 @@ use crate::api::{AppendOutcome, RecordedEvent};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// Record format version written in every log record's first byte.
-pub(crate) const RECORD_FORMAT: u8 = 1;
+/// Record format version written in every log record's first byte. Format
+/// 2 lays events out as format 1 did, but an event's data may be any bytes
+/// (format 1 held JSON text): a program that knows only format 1 refuses
+/// such a record by its format instead of calling its data damaged.
+pub(crate) const RECORD_FORMAT: u8 = 2;
+/// The format of records written before event data could be binary; still read.
+const RECORD_FORMAT_TEXT: u8 = 1;
 /// Flag bit: the body is lz4-compressed (size-prepended).
 const FLAG_LZ4: u8 = 1;
 /// Header: format (1) + flags (1) + event count (u32 LE) + crc32 of the stored body (u32 LE).
@@ -315,7 +320,7 @@ pub(crate) struct EventFields<'a> {
     pub recorded_at: &'a DateTime<Utc>,
     pub command_id: Option<&'a Uuid>,
     pub actor: &'a str,
-    pub data: &'a str,
+    pub data: &'a [u8],
 }
 
 /// Appends one event's envelope to a record body.
@@ -335,7 +340,7 @@ pub(crate) fn encode_event(body: &mut Vec<u8>, e: &EventFields<'_>) {
         None => body.push(0),
     }
     put_str(body, e.actor);
-    put_str(body, e.data);
+    put_bytes(body, e.data);
 }
 
 /// Turns a body into a stored record: header, crc, optional lz4.
@@ -372,7 +377,7 @@ pub(crate) fn open_record(value: &[u8]) -> Result<(u32, std::borrow::Cow<'_, [u8
             value.len()
         ));
     }
-    if value[0] != RECORD_FORMAT {
+    if value[0] != RECORD_FORMAT && value[0] != RECORD_FORMAT_TEXT {
         return Err(format!("unknown record format {}", value[0]));
     }
     let flags = value[1];
@@ -436,7 +441,7 @@ fn decode_one(r: &mut Reader<'_>, position: u64) -> Result<RecordedEvent, String
         b => return Err(format!("bad command id flag {b}")),
     };
     let actor = r.string()?;
-    let data = r.string()?;
+    let data = r.byte_vec()?;
     if version == 0 {
         return Err("stream version 0".into());
     }
@@ -463,8 +468,12 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_varint(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
+    put_bytes(out, s.as_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
 }
 
 /// A bounds-checked cursor over bytes.
@@ -502,9 +511,11 @@ impl Reader<'_> {
             .map_err(|_| "truncated".to_string())
     }
     fn string(&mut self) -> Result<String, String> {
+        String::from_utf8(self.byte_vec()?).map_err(|_| "text is not UTF-8".to_string())
+    }
+    fn byte_vec(&mut self) -> Result<Vec<u8>, String> {
         let n = usize::try_from(self.varint()?).map_err(|_| "length out of range")?;
-        let s = self.bytes(n)?;
-        String::from_utf8(s.to_vec()).map_err(|_| "text is not UTF-8".to_string())
+        Ok(self.bytes(n)?.to_vec())
     }
     fn end(&self) -> Result<(), String> {
         if self.i == self.b.len() {
@@ -543,6 +554,45 @@ mod tests {
         let p = vec![3, 4, 90, 1_000_000, 1_000_001];
         assert_eq!(decode_positions(&encode_positions(&p)).unwrap(), p);
         assert!(decode_positions(&[]).is_err());
+    }
+
+    /// Given a record holding binary (non-UTF-8) data, when it is read
+    /// back as written and as a format-1 record of an older store, then the
+    /// data is the same bytes; an unknown format is refused by name.
+    #[test]
+    fn binary_data_round_trips_and_format_1_records_are_still_read() {
+        let id = Uuid::from_u128(7);
+        let at = DateTime::from_timestamp(1_750_000_000, 5).unwrap();
+        let data: &[u8] = &[0xB1, 0xFF, 0x00, b'{'];
+        let mut body = Vec::new();
+        encode_event(
+            &mut body,
+            &EventFields {
+                stream: "s",
+                version: 1,
+                id: &id,
+                event_type: "Thing",
+                schema: 1,
+                recorded_at: &at,
+                command_id: None,
+                actor: "a",
+                data,
+            },
+        );
+        let record = seal_record(&body, 1);
+        assert_eq!(record[0], RECORD_FORMAT);
+        let mut old = record.clone();
+        old[0] = RECORD_FORMAT_TEXT;
+        for r in [&record, &old] {
+            let (count, body) = open_record(r).unwrap();
+            let mut out = Vec::new();
+            decode_events(&body, count, 9, &mut out).unwrap();
+            assert_eq!(out[0].data, data);
+            assert_eq!(out[0].position, 9);
+        }
+        let mut newer = record;
+        newer[0] = 3;
+        assert_eq!(open_record(&newer).unwrap_err(), "unknown record format 3");
     }
 
     #[test]

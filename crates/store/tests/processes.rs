@@ -98,7 +98,7 @@ fn child() {
                     recorded_at: at(),
                     command_id: None,
                     actor: "importer".into(),
-                    data: format!("{{\"i\":{i}}}"),
+                    data: format!("{{\"i\":{i}}}").into_bytes(),
                 })
             });
             store
@@ -205,7 +205,7 @@ fn sigkill_during_appends_loses_nothing_acknowledged_and_no_batch_is_half_there(
         // every batch present is whole and contiguous
         let mut batches: BTreeMap<String, (u64, Vec<u64>)> = BTreeMap::new();
         for e in &region {
-            let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&e.data).unwrap();
             let b = batches
                 .entry(v["batch"].as_str().unwrap().to_string())
                 .or_insert((v["n"].as_u64().unwrap(), Vec::new()));
@@ -251,10 +251,10 @@ fn check_acknowledged(
                 .then(|| log.get((p - offset - 1) as usize))
                 .flatten()
                 .unwrap_or_else(|| panic!("round {round}: acknowledged position {p} lost"));
+            let data = String::from_utf8_lossy(&e.data);
             assert!(
-                e.data.contains(&format!("\"batch\":\"{id}\"")),
-                "round {round}: position {p} holds {}",
-                e.data
+                data.contains(&format!("\"batch\":\"{id}\"")),
+                "round {round}: position {p} holds {data}"
             );
         }
     }

@@ -73,7 +73,7 @@ fn reading_a_120_mb_log_keeps_memory_flat() {
                 recorded_at: at(),
                 command_id: None,
                 actor: "tester".into(),
-                data: format!(r#"{{"noise":"{}"}}"#, noise(250)),
+                data: format!(r#"{{"noise":"{}"}}"#, noise(250)).into_bytes(),
             })
         });
     store.import(&mut events, &mut |_| {}).unwrap();

@@ -186,11 +186,11 @@ async fn sixteen_tasks_racing_on_one_stream_lose_no_update() {
     for (version, data) in &accepted {
         assert_eq!(
             &events[*version as usize - 1].data,
-            data,
+            data.as_bytes(),
             "accepted append at version {version} is there"
         );
     }
-    let distinct: HashSet<&String> = events.iter().map(|e| &e.data).collect();
+    let distinct: HashSet<&Vec<u8>> = events.iter().map(|e| &e.data).collect();
     assert_eq!(distinct.len(), 160, "every accepted append is there once");
     store.verify().unwrap();
 }
@@ -256,16 +256,16 @@ impl Upcaster for RenameName {
         &self,
         event_type: &str,
         schema: u32,
-        data: &str,
-    ) -> Result<Option<(u32, String)>, String> {
+        data: &[u8],
+    ) -> Result<Option<(u32, Vec<u8>)>, String> {
         if event_type != "Thing" || schema != 1 {
             return Ok(None);
         }
-        let mut v: serde_json::Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
+        let mut v: serde_json::Value = serde_json::from_slice(data).map_err(|e| e.to_string())?;
         let obj = v.as_object_mut().ok_or("not an object")?;
         let name = obj.remove("name").ok_or("no name")?;
         obj.insert("title".into(), name);
-        Ok(Some((2, v.to_string())))
+        Ok(Some((2, v.to_string().into_bytes())))
     }
 }
 
@@ -281,18 +281,18 @@ fn an_old_schema_record_is_upcast_when_read_and_never_rewritten() {
     append_any(&store, "s", &[current]);
     drop(store);
     let store = open_with(dir.path(), Arc::new(RenameName));
-    let got: Vec<(u32, String)> = all(&store)
+    let got: Vec<(u32, Vec<u8>)> = all(&store)
         .into_iter()
         .map(|e| (e.schema, e.data))
         .collect();
     assert_eq!(
         got,
         vec![
-            (2, r#"{"title":"old"}"#.to_string()),
-            (2, r#"{"title":"new"}"#.to_string())
+            (2, br#"{"title":"old"}"#.to_vec()),
+            (2, br#"{"title":"new"}"#.to_vec())
         ]
     );
-    assert_eq!(stream(&store, "s", 1)[0].data, r#"{"title":"old"}"#);
+    assert_eq!(stream(&store, "s", 1)[0].data, br#"{"title":"old"}"#);
     drop(store);
     // the stored record is still schema 1
     let store = open(dir.path());
@@ -637,7 +637,7 @@ fn recorded(position: u64, stream: &str, version: u64) -> RecordedEvent {
         recorded_at: at(),
         command_id: Some(Uuid::now_v7()),
         actor: "importer".into(),
-        data: format!("{{\"p\":{position},\"pad\":\"{}\"}}", "x".repeat(200)),
+        data: format!("{{\"p\":{position},\"pad\":\"{}\"}}", "x".repeat(200)).into_bytes(),
     }
 }
 

@@ -51,7 +51,7 @@ pub fn event(data: &str) -> NewEvent {
         id: Uuid::now_v7(),
         event_type: "Thing".into(),
         schema: 1,
-        data: data.to_string(),
+        data: data.as_bytes().to_vec(),
     }
 }
 
