@@ -437,6 +437,32 @@ mod tests {
     use super::{fast, parse_line_tree};
     use serde_json::Value;
 
+    /// Given an event stored as a command stores it now (binary data) and
+    /// the same event as stores written before 2026-12-03 hold it (JSON
+    /// text of the current schema), when both are read, then they decode to
+    /// the same event and show the same envelope; damaged binary data is an
+    /// error naming the position, and is shown as text, not dropped.
+    #[test]
+    fn binary_and_json_data_read_the_same() {
+        let (json_rec, event) = super::parse_line_tree(LINE).expect("the line parses");
+        assert!(expo_domain::binary::is_binary(&json_rec.data));
+        let mut old = json_rec.clone();
+        old.data = br#"{"ntn":"4210387"}"#.to_vec();
+        assert_eq!(super::decode(&old).unwrap(), event);
+        assert_eq!(super::decode(&json_rec).unwrap(), event);
+        assert_eq!(super::to_json(&old), super::to_json(&json_rec));
+        assert_eq!(super::to_json(&json_rec)["data"]["ntn"], "4210387");
+
+        let mut damaged = json_rec.clone();
+        damaged.data.truncate(3);
+        let err = super::decode(&damaged).unwrap_err().to_string();
+        assert!(err.contains("position 2"), "{err}");
+        assert!(super::to_json(&damaged)["data"].is_string());
+        let mut wrong_schema = json_rec;
+        wrong_schema.schema = 7;
+        assert!(super::decode(&wrong_schema).is_err());
+    }
+
     const LINE: &str = r#"{"position":2,"stream":"pk-textiles-may","version":2,"type":"CompanyApproved","schema":1,"id":"01a21ffe-79de-7374-9ab2-5bd4a15fd06b","recorded_at":"2025-03-03T04:20:00Z","command_id":null,"actor":"desk","data":{"ntn":"4210387"}}"#;
 
     /// Given a line, when both paths parse it, then the fast path either
