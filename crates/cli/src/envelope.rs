@@ -32,7 +32,7 @@ pub fn to_json(e: &RecordedEvent) -> Value {
 /// shown as text rather than dropped (verify reports it properly).
 fn data_json(e: &RecordedEvent) -> Value {
     if expo_domain::binary::is_binary(&e.data) {
-        return Event::from_binary(&e.event_type, &e.data).map_or_else(
+        return Event::from_binary(&e.event_type, e.schema, &e.data).map_or_else(
             |_| Value::String(String::from_utf8_lossy(&e.data).into_owned()),
             |event| event.data_json(),
         );
@@ -125,12 +125,7 @@ pub fn decode(e: &RecordedEvent) -> Result<Event, StoreError> {
 /// (only ever of the current schema), or JSON text.
 fn decode_parts(event_type: &str, schema: u32, data: &[u8]) -> Result<Event, String> {
     if expo_domain::binary::is_binary(data) {
-        if expo_domain::event::schema_of(event_type) != Some(schema) {
-            return Err(format!(
-                "event {event_type} of schema {schema} holds binary data, which only the current schema has"
-            ));
-        }
-        return Event::from_binary(event_type, data).map_err(|err| err.to_string());
+        return Event::from_binary(event_type, schema, data).map_err(|err| err.to_string());
     }
     let data = std::str::from_utf8(data).map_err(|_| "event data is not UTF-8 text".to_owned())?;
     decode_text(event_type, schema, data)
@@ -259,7 +254,8 @@ struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    /// Checks every field and builds the stored event around `data`.
+    /// Checks every field and builds the stored event around `data` (the
+    /// callers put the data in once the event has decoded).
     fn check(self, data: Vec<u8>) -> Result<RecordedEvent, String> {
         if self.position == 0 || self.version == 0 {
             return Err("position and version start at 1".to_owned());
@@ -330,7 +326,7 @@ mod fast {
         if !data.starts_with('{') {
             return None;
         }
-        let recorded = Fields {
+        let mut recorded = Fields {
             position: l.position,
             version: l.version,
             stream: &l.stream,
@@ -344,7 +340,6 @@ mod fast {
         .check(Vec::new())
         .ok()?;
         let event = decode_text(&recorded.event_type, recorded.schema, data).ok()?;
-        let mut recorded = recorded;
         recorded.data = stored_data(&event, recorded.schema, || data.to_owned());
         Some((recorded, event))
     }
@@ -496,21 +491,21 @@ mod tests {
     /// error naming the position, and is shown as text, not dropped.
     #[test]
     fn binary_and_json_data_read_the_same() {
-        let (json_rec, event) = super::parse_line_tree(LINE).expect("the line parses");
-        assert!(expo_domain::binary::is_binary(&json_rec.data));
-        let mut old = json_rec.clone();
+        let (stored, event) = super::parse_line_tree(LINE).expect("the line parses");
+        assert!(expo_domain::binary::is_binary(&stored.data));
+        let mut old = stored.clone();
         old.data = br#"{"ntn":"4210387"}"#.to_vec();
         assert_eq!(super::decode(&old).unwrap(), event);
-        assert_eq!(super::decode(&json_rec).unwrap(), event);
-        assert_eq!(super::to_json(&old), super::to_json(&json_rec));
-        assert_eq!(super::to_json(&json_rec)["data"]["ntn"], "4210387");
+        assert_eq!(super::decode(&stored).unwrap(), event);
+        assert_eq!(super::to_json(&old), super::to_json(&stored));
+        assert_eq!(super::to_json(&stored)["data"]["ntn"], "4210387");
 
-        let mut damaged = json_rec.clone();
+        let mut damaged = stored.clone();
         damaged.data.truncate(3);
         let err = super::decode(&damaged).unwrap_err().to_string();
         assert!(err.contains("position 2"), "{err}");
         assert!(super::to_json(&damaged)["data"].is_string());
-        let mut wrong_schema = json_rec;
+        let mut wrong_schema = stored;
         wrong_schema.schema = 7;
         assert!(super::decode(&wrong_schema).is_err());
     }
