@@ -147,7 +147,8 @@ impl Upcaster for DomainUpcaster {
         schema: u32,
         data: &[u8],
     ) -> Result<Option<(u32, Vec<u8>)>, String> {
-        // Binary data is always of the current schema.
+        // Binary data is not JSON: its schema is checked where it is
+        // decoded (`Event::from_binary`), which has no older layout yet.
         if expo_domain::event::schema_of(event_type) == Some(schema)
             || expo_domain::binary::is_binary(data)
         {

@@ -3,78 +3,74 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use expo_domain::Event;
 use expo_store::{NewEvent, RecordedEvent, StoreError};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// The longest JSON line `import` reads: far above any real event (values are
 /// at most a few hundred characters), low enough to refuse a runaway file.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
+/// An envelope's fields as they are written out: the fields the contract
+/// lists, named in sorted order (the order a JSON map writes them in, which
+/// exports have always had).
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    actor: &'a str,
+    command_id: Option<String>,
+    data: Value,
+    id: String,
+    position: u64,
+    recorded_at: String,
+    schema: u32,
+    stream: &'a str,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    version: u64,
+}
+
+impl<'a> Envelope<'a> {
+    fn of(e: &'a RecordedEvent) -> Self {
+        Envelope {
+            actor: &e.actor,
+            command_id: e.command_id.map(|c| c.to_string()),
+            data: data_json(e),
+            id: e.id.to_string(),
+            position: e.position,
+            recorded_at: format_time(e.recorded_at),
+            schema: e.schema,
+            stream: &e.stream,
+            event_type: &e.event_type,
+            version: e.version,
+        }
+    }
+}
+
 /// The envelope of a stored event as JSON, with the fields the contract lists.
 pub fn to_json(e: &RecordedEvent) -> Value {
-    let data = data_json(e);
-    json!({
-        "position": e.position,
-        "stream": e.stream,
-        "version": e.version,
-        "type": e.event_type,
-        "schema": e.schema,
-        "id": e.id.to_string(),
-        "recorded_at": format_time(e.recorded_at),
-        "command_id": e.command_id.map(|c| c.to_string()),
-        "actor": e.actor,
-        "data": data,
-    })
+    serde_json::to_value(Envelope::of(e))
+        .expect("an envelope is text, numbers and a JSON value, which always serialise")
 }
 
 /// A stored event's data as JSON: the binary form decoded and written out
 /// as the event's fields, JSON text parsed. Data that does not decode is
 /// shown as text rather than dropped (verify reports it properly).
 fn data_json(e: &RecordedEvent) -> Value {
-    if expo_domain::binary::is_binary(&e.data) {
-        return Event::from_binary(&e.event_type, e.schema, &e.data).map_or_else(
-            |_| Value::String(String::from_utf8_lossy(&e.data).into_owned()),
-            |event| event.data_json(),
-        );
-    }
-    serde_json::from_slice::<Value>(&e.data)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.data).into_owned()))
+    let decoded = if expo_domain::binary::is_binary(&e.data) {
+        Event::from_binary(&e.event_type, e.schema, &e.data)
+            .ok()
+            .map(|event| event.data_json())
+    } else {
+        serde_json::from_slice::<Value>(&e.data).ok()
+    };
+    decoded.unwrap_or_else(|| Value::String(String::from_utf8_lossy(&e.data).into_owned()))
 }
 
 /// One JSON line for an envelope: the text of [`to_json`], written
 /// straight from the event (an export spent most of its time building and
 /// writing out a JSON tree for every envelope; only the data is a tree now).
 pub fn to_line(e: &RecordedEvent) -> String {
-    /// The envelope's fields in the order `to_json`'s map writes them
-    /// (sorted by name), so both give the same text.
-    #[derive(serde::Serialize)]
-    struct Line<'a> {
-        actor: &'a str,
-        command_id: Option<String>,
-        data: Value,
-        id: String,
-        position: u64,
-        recorded_at: String,
-        schema: u32,
-        stream: &'a str,
-        #[serde(rename = "type")]
-        event_type: &'a str,
-        version: u64,
-    }
-    let line = Line {
-        actor: &e.actor,
-        command_id: e.command_id.map(|c| c.to_string()),
-        data: data_json(e),
-        id: e.id.to_string(),
-        position: e.position,
-        recorded_at: format_time(e.recorded_at),
-        schema: e.schema,
-        stream: &e.stream,
-        event_type: &e.event_type,
-        version: e.version,
-    };
-    // Writing plain fields and a JSON value into a string cannot fail.
-    serde_json::to_string(&line).unwrap_or_else(|_| to_json(e).to_string())
+    serde_json::to_string(&Envelope::of(e))
+        .expect("an envelope is text, numbers and a JSON value, which always serialise")
 }
 
 /// RFC 3339 in UTC with as many fraction digits as needed, so a time read

@@ -72,7 +72,7 @@ impl Event {
             } => {
                 put_str(w, ntn.as_str());
                 put_str(w, legal_name.as_str());
-                w.push(sector_code(*sector));
+                w.push(code_of(&Sector::ALL, sector));
                 put_str(w, city.as_str());
                 put_str(w, contact_email.as_str());
             }
@@ -105,7 +105,7 @@ impl Event {
             } => {
                 put_str(w, ntn.as_str());
                 put_str(w, passport_no.as_str());
-                w.push(cause_code(*cause));
+                w.push(code_of(&CAUSES, cause));
             }
             Event::LeaderAssigned { passport_no } | Event::LeaderUnassigned { passport_no } => {
                 put_str(w, passport_no.as_str());
@@ -192,12 +192,9 @@ fn read_fields(type_name: &str, r: &mut Reader<'_>) -> Result<Event, String> {
         "DelegateRemoved" => Event::DelegateRemoved {
             ntn: ntn(r)?,
             passport_no: passport(r)?,
-            cause: match r.byte()? {
-                0 => RemovalCause::Removed,
-                1 => RemovalCause::CompanyRejected,
-                2 => RemovalCause::CompanyWithdrawn,
-                c => return Err(format!("unknown removal cause code {c}")),
-            },
+            cause: *CAUSES
+                .get(usize::from(r.byte()?))
+                .ok_or("unknown removal cause code")?,
         },
         "LeaderAssigned" => Event::LeaderAssigned {
             passport_no: passport(r)?,
@@ -214,9 +211,9 @@ fn value<T>(parsed: Result<T, crate::values::ValueError>) -> Result<T, String> {
     parsed.map_err(|e| e.to_string())
 }
 
-/// Text, checked as JSON text is when read back (see `Text`'s `Deserialize`).
+/// Text, checked as JSON text is when read back.
 fn text(r: &mut Reader<'_>) -> Result<Text, String> {
-    value(Text::parse("text", r.str()?, 1, 500))
+    value(Text::parse_stored(r.str()?))
 }
 
 fn ntn(r: &mut Reader<'_>) -> Result<Ntn, String> {
@@ -227,20 +224,21 @@ fn passport(r: &mut Reader<'_>) -> Result<PassportNo, String> {
     value(PassportNo::parse(r.str()?))
 }
 
-fn sector_code(s: Sector) -> u8 {
-    Sector::ALL
+/// Removal causes by their one-byte code (the index), as sectors are by
+/// their place in [`Sector::ALL`]: one table for both directions.
+const CAUSES: [RemovalCause; 3] = [
+    RemovalCause::Removed,
+    RemovalCause::CompanyRejected,
+    RemovalCause::CompanyWithdrawn,
+];
+
+/// The index of `x` in `table` as one byte (every table here is short).
+fn code_of<T: PartialEq>(table: &[T], x: &T) -> u8 {
+    table
         .iter()
-        .position(|x| *x == s)
+        .position(|t| t == x)
         .and_then(|i| u8::try_from(i).ok())
         .unwrap_or(u8::MAX)
-}
-
-fn cause_code(c: RemovalCause) -> u8 {
-    match c {
-        RemovalCause::Removed => 0,
-        RemovalCause::CompanyRejected => 1,
-        RemovalCause::CompanyWithdrawn => 2,
-    }
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -406,7 +404,7 @@ mod tests {
     fn one_of_each() -> Vec<Event> {
         let ntn = Ntn::parse("1234567-8").expect("ntn");
         let passport_no = PassportNo::parse("AB1234567").expect("passport");
-        let text = |s: &str| Text::parse("text", s, 1, 500).expect("text");
+        let text = |s: &str| Text::parse_stored(s).expect("text");
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
         vec![
             Event::DelegationCreated {

@@ -341,6 +341,12 @@ impl Text {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Reads stored text back (JSON or binary event data): whatever any
+    /// text field could have held when it was written.
+    pub(crate) fn parse_stored(input: &str) -> Result<Self, ValueError> {
+        Text::parse("text", input, 1, 500)
+    }
 }
 
 impl fmt::Display for Text {
@@ -354,7 +360,7 @@ impl<'de> Deserialize<'de> for Text {
         // Stored text was checked when the command was decided; reading it
         // back must still refuse what could never have been written.
         let s = String::deserialize(d)?;
-        Text::parse("text", &s, 1, 500).map_err(serde::de::Error::custom)
+        Text::parse_stored(&s).map_err(serde::de::Error::custom)
     }
 }
 
