@@ -2,8 +2,9 @@
 
 use crate::args::ImportRegistrationsArgs;
 use crate::context::Context;
-use crate::envelope::{self, MAX_LINE_BYTES};
+use crate::envelope;
 use crate::failure::{invalid, Failure};
+use crate::lines::{self, JsonLines};
 use crate::progress::Progress;
 use crate::{output, parse, project, write};
 use expo_domain::values::Ntn;
@@ -12,7 +13,7 @@ use expo_projection::Rebuild;
 use expo_store::StoreError;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -434,40 +435,13 @@ pub fn import(ctx: &Context, path: &Path) -> Result<(), Failure> {
         // The first bad line, kept aside: the store only sees that the
         // import stopped, and writes nothing.
         let bad_line: RefCell<Option<(u64, String)>> = RefCell::new(None);
-        // A second thread reads and parses the lines; this one folds, encodes,
-        // compresses and stores. (Parsing every other batch here as well left
-        // this thread the busier of the two: parsing everything on the reader
-        // measured 5-8 % faster on 2 cores.) The reader stops at the
-        // first bad line, or as soon as this side stops taking; batches are
-        // taken in order, so the first bad line is the one reported.
+        // A second thread reads the lines and parses them; this one folds,
+        // encodes, compresses and stores, and parses lines too whenever the
+        // next ones are not ready (see `lines`). Results come in line order,
+        // so the first bad line is the one reported; nothing is read past it.
         let imported = std::thread::scope(|s| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(PARSED_IN_FLIGHT);
-            s.spawn(move || {
-                let mut lines = JsonLines::new(BufReader::with_capacity(1 << 20, file));
-                let mut batch = Vec::with_capacity(PARSED_BATCH);
-                loop {
-                    // Each line is parsed where it was read, before the next is.
-                    let (parsed, unreadable) = match lines.next_line() {
-                        Ok(None) => break,
-                        Ok(Some((n, text))) => (
-                            envelope::parse_line(text).map_err(|problem| (n, problem)),
-                            false,
-                        ),
-                        // A line that cannot be read ends the reading; a line
-                        // that does not parse ends the import on the other side.
-                        Err(bad) => (Err(bad), true),
-                    };
-                    batch.push(parsed);
-                    if unreadable || batch.len() == PARSED_BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSED_BATCH));
-                        if tx.send(full).is_err() || unreadable {
-                            return;
-                        }
-                    }
-                }
-                let _ = tx.send(batch);
-            });
-            let mut parsed = rx.into_iter().flatten();
+            let lines = JsonLines::new(BufReader::with_capacity(1 << 20, file));
+            let mut parsed = lines::parse_on_two_threads(s, lines, envelope::parse_line);
             let mut events = std::iter::from_fn(|| match parsed.next()? {
                 Ok((stored, event)) => {
                     if let Some(r) = rosters.as_mut() {
@@ -542,16 +516,6 @@ pub fn import(ctx: &Context, path: &Path) -> Result<(), Failure> {
     }
 }
 
-/// One export line parsed: the event to store and its domain event, or the
-/// line's number and what is wrong with it.
-type Parsed = Result<(expo_store::RecordedEvent, expo_domain::Event), (u64, String)>;
-
-/// Lines per batch from the reading thread of an import.
-const PARSED_BATCH: usize = 1024;
-
-/// Batches in flight from the reading thread of an import.
-const PARSED_IN_FLIGHT: usize = 4;
-
 /// Events per second, guarding against a zero duration.
 pub fn rate(n: u64, secs: f64) -> f64 {
     n as f64 / secs.max(1e-9)
@@ -560,78 +524,4 @@ pub fn rate(n: u64, secs: f64) -> f64 {
 /// Seconds to three decimals, for JSON output.
 pub fn round3(secs: f64) -> f64 {
     (secs * 1000.0).round() / 1000.0
-}
-
-/// Reads JSON Lines with a line-length limit, numbering lines from 1.
-struct JsonLines<R> {
-    reader: R,
-    line: u64,
-    /// A line that did not lie whole in the reader's buffer, copied out.
-    buf: Vec<u8>,
-    /// Bytes of the reader's buffer lent out as the last line, consumed
-    /// when the next one is asked for.
-    lent: usize,
-}
-
-impl<R: BufRead> JsonLines<R> {
-    fn new(reader: R) -> Self {
-        JsonLines {
-            reader,
-            line: 0,
-            buf: Vec::new(),
-            lent: 0,
-        }
-    }
-
-    /// The next line's number and text; `Ok(None)` at the end.
-    ///
-    /// A line that lies whole in the reader's buffer (all but about one a
-    /// megabyte) is lent from there instead of copied; each line used to be
-    /// copied twice (out of the buffer, then into a `String` of its own).
-    fn next_line(&mut self) -> Result<Option<(u64, &str)>, (u64, String)> {
-        self.reader.consume(std::mem::take(&mut self.lent));
-        self.buf.clear();
-        self.line += 1;
-        let n = self.line;
-        let limit = MAX_LINE_BYTES as u64 + 2;
-        let whole = {
-            let available = self
-                .reader
-                .fill_buf()
-                .map_err(|e| (n, format!("cannot read: {e}")))?;
-            memchr::memchr(b'\n', available).filter(|&end| (end as u64) < limit)
-        };
-        let line: &[u8] = match whole {
-            Some(end) => {
-                self.lent = end + 1;
-                // The buffer is not empty, so this returns it without reading.
-                let available = self
-                    .reader
-                    .fill_buf()
-                    .map_err(|e| (n, format!("cannot read: {e}")))?;
-                &available[..end]
-            }
-            None => {
-                let read = (&mut self.reader)
-                    .take(limit)
-                    .read_until(b'\n', &mut self.buf)
-                    .map_err(|e| (n, format!("cannot read: {e}")))?;
-                if read == 0 {
-                    return Ok(None);
-                }
-                if self.buf.last() == Some(&b'\n') {
-                    self.buf.pop();
-                } else if read as u64 >= limit {
-                    return Err((n, format!("line is longer than {MAX_LINE_BYTES} bytes")));
-                }
-                &self.buf
-            }
-        };
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return Err((n, "empty line".to_owned()));
-        }
-        let text = std::str::from_utf8(line).map_err(|_| (n, "not valid UTF-8 text".to_owned()))?;
-        Ok(Some((n, text)))
-    }
 }

@@ -12,6 +12,7 @@ mod commands;
 mod context;
 mod envelope;
 mod failure;
+mod lines;
 mod maintain;
 mod output;
 mod parse;
