@@ -120,6 +120,7 @@ pub struct Delegate {
     /// Nationality.
     pub nationality: CountryCode,
     /// Passport expiry date.
+    #[serde(with = "crate::values::date_form")]
     pub passport_expiry: NaiveDate,
     /// Job title.
     pub designation: Text,

@@ -386,6 +386,37 @@ pub mod limits {
     pub const PASSPORT_VALIDITY_MONTHS: (u32, u32) = (0, 24);
 }
 
+/// A date in serde: `YYYY-MM-DD` text in human-readable forms (JSON, as
+/// chrono writes it), a whole number of days from 1 January of year 1 in
+/// compact binary ones (postcard, the stored rosters' form). Writing the
+/// text was ~5 % of a rebuild's instructions (callgrind), all of it in the
+/// thread that folds: every delegate of every stored view has a date.
+/// Use with `#[serde(with = "expo_domain::values::date_form")]`.
+pub mod date_form {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes `date` in the form the serializer reads best.
+    pub fn serialize<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            date.serialize(s)
+        } else {
+            s.serialize_i32(date.num_days_from_ce())
+        }
+    }
+
+    /// Reads a date written by [`serialize`] to the same kind of form.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        if d.is_human_readable() {
+            NaiveDate::deserialize(d)
+        } else {
+            let days = i32::deserialize(d)?;
+            NaiveDate::from_num_days_from_ce_opt(days)
+                .ok_or_else(|| serde::de::Error::custom(format!("{days} days is not a date")))
+        }
+    }
+}
+
 /// Parses a `YYYY-MM-DD` date (trimmed).
 pub fn parse_date(input: &str) -> Result<NaiveDate, ValueError> {
     let s = input.trim();

@@ -74,7 +74,7 @@ pub const NAME: &str = "rosters";
 /// Version stamp of the stored format and of the fold that produced it.
 /// Bump it on any change to either: a stored state with another stamp is
 /// stale and is rebuilt from the log, never misread.
-pub const STAMP: &str = "rosters/4";
+pub const STAMP: &str = "rosters/5";
 
 /// One event from the log, as the CLI hands it in.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -381,6 +381,45 @@ fn damaged_stored_bytes_of_every_shape_are_decode_errors_not_panics() {
 }
 
 #[test]
+fn stored_views_keep_dates_as_days_and_json_keeps_them_as_text() {
+    // given the demo's views, every one with dates (arrival, departure,
+    // each delegate's passport expiry)
+    let reg = Registry::fold(&demo_log(), None);
+    for view in reg.views() {
+        let id = view.id.as_str();
+        // when a view is stored and read back
+        let stored = crate::state::encode(view);
+        let back: View = crate::state::decode(&view_key(id), &stored).expect("decodes");
+        // then it is the same view, and its postcard form holds no date text
+        assert_eq!(&back, view);
+        let plain = postcard::to_allocvec(view).expect("serialises");
+        let text = String::from_utf8_lossy(&plain);
+        assert!(!text.contains(&view.arrive.to_string()), "{id}: {text}");
+        // and a delegate in JSON still shows its date as the contract's text
+        for r in view.companies.values() {
+            for d in &r.delegates {
+                let json = serde_json::to_value(d).expect("JSON");
+                assert_eq!(json["passport_expiry"], d.passport_expiry.to_string());
+                let again: expo_domain::state::Delegate = serde_json::from_value(json).unwrap();
+                assert_eq!(&again, d);
+            }
+        }
+    }
+    // and a stored day count that is no date is an error, not a panic
+    let first = reg.views().next().expect("the demo has views");
+    let mut bytes = postcard::to_allocvec(first).unwrap();
+    let arrive_days =
+        postcard::to_allocvec(&chrono::Datelike::num_days_from_ce(&first.arrive)).unwrap();
+    let at = bytes
+        .windows(arrive_days.len())
+        .position(|w| w == arrive_days.as_slice())
+        .expect("the arrival's days are in the bytes");
+    let huge = postcard::to_allocvec(&i32::MAX).unwrap();
+    bytes.splice(at..at + arrive_days.len(), huge);
+    assert!(postcard::from_bytes::<View>(&bytes).is_err());
+}
+
+#[test]
 fn formats_parse_from_their_names() {
     for name in Format::NAMES {
         assert_eq!(name.parse::<Format>().unwrap().as_str(), name);

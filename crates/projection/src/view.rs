@@ -91,8 +91,10 @@ pub struct View {
     /// Country.
     pub country: CountryCode,
     /// Arrival.
+    #[serde(with = "expo_domain::values::date_form")]
     pub arrive: NaiveDate,
     /// Departure.
+    #[serde(with = "expo_domain::values::date_form")]
     pub depart: NaiveDate,
     /// Approved companies at most.
     pub max_companies: u32,
@@ -365,8 +367,10 @@ pub struct Summary {
     /// Country.
     pub country: CountryCode,
     /// Arrival.
+    #[serde(with = "expo_domain::values::date_form")]
     pub arrive: NaiveDate,
     /// Departure.
+    #[serde(with = "expo_domain::values::date_form")]
     pub depart: NaiveDate,
     /// Open or closed.
     pub status: DelegationStatus,
