@@ -110,8 +110,7 @@ macro_rules! string_value {
         // can never hold what the parser would refuse.
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                $name::parse(&s).map_err(serde::de::Error::custom)
+                parse_str_from(d, $name::parse)
             }
         }
 
@@ -359,9 +358,36 @@ impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // Stored text was checked when the command was decided; reading it
         // back must still refuse what could never have been written.
-        let s = String::deserialize(d)?;
-        Text::parse_stored(&s).map_err(serde::de::Error::custom)
+        parse_str_from(d, Text::parse_stored)
     }
+}
+
+/// Reads a string and parses it, without a copy of its own: the parser
+/// sees the text where the deserializer has it (the JSON line, the stored
+/// bytes, or its buffer for text with escapes). Taking a `String` first
+/// allocated and copied every text field of every event an import reads.
+fn parse_str_from<'de, D, T>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, ValueError>,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Parse<F>(F);
+
+    impl<'de, T, F: FnOnce(&str) -> Result<T, ValueError>> serde::de::Visitor<'de> for Parse<F> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+            (self.0)(s).map_err(E::custom)
+        }
+    }
+
+    d.deserialize_str(Parse(parse))
 }
 
 /// Length limits of the spec's text fields.
