@@ -12,7 +12,7 @@
 use crate::state::{decode, entries_of, source_error, view_key};
 use crate::view::View;
 use crate::{ProjectionError, Recorded};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Where a bounded rebuild keeps what it has no room for, and finds it
 /// again: the new state being built. Errors are the store's, as text.
@@ -79,7 +79,7 @@ pub struct RebuildStats {
 /// order, then [`Rebuild::finish`] and commit the new state.
 pub struct Rebuild<'s> {
     spill: &'s mut dyn Spill,
-    views: HashMap<String, Resident>,
+    views: foldhash::HashMap<String, Resident>,
     budget: u64,
     resident: u64,
     tick: u64,
@@ -92,7 +92,7 @@ impl<'s> Rebuild<'s> {
     pub fn new(spill: &'s mut dyn Spill, budget: u64) -> Self {
         Rebuild {
             spill,
-            views: HashMap::new(),
+            views: foldhash::HashMap::default(),
             budget: budget.max(1),
             resident: 0,
             tick: 0,

@@ -3,7 +3,7 @@
 use crate::api::*;
 use crate::codec::{self, CheckpointMeta, EventFields};
 use crate::guard::{guarded, io_err, sled_err};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -794,7 +794,7 @@ impl EventStore for SledStore {
                 body: Vec::new(),
                 count: 0,
                 record_first: start,
-                streams: HashMap::new(),
+                streams: foldhash::HashMap::default(),
                 marked: false,
             };
             match imp.run(events, progress) {
@@ -1007,7 +1007,7 @@ struct Build<'a> {
     name: String,
     generation: u64,
     old_generation: Option<u64>,
-    pending: HashMap<String, Vec<u8>>,
+    pending: foldhash::HashMap<String, Vec<u8>>,
     pending_bytes: usize,
     /// Whether a batch of this generation reached sled: until then no key
     /// can have chunks to replace.
@@ -1043,7 +1043,7 @@ impl<'a> Build<'a> {
             name: name.to_owned(),
             generation,
             old_generation,
-            pending: HashMap::new(),
+            pending: foldhash::HashMap::default(),
             pending_bytes: 0,
             applied_any: false,
             keys_once: false,
@@ -1183,7 +1183,7 @@ struct Import<'a> {
     body: Vec<u8>,
     count: u32,
     record_first: u64,
-    streams: HashMap<String, StreamProgress>,
+    streams: foldhash::HashMap<String, StreamProgress>,
     marked: bool,
 }
 
