@@ -292,31 +292,9 @@ mod fast {
     use expo_domain::Event;
     use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
     use serde::Deserialize;
-    use serde_json::de::StrRead;
     use serde_json::value::RawValue;
     use std::borrow::Cow;
-
-    /// The envelope's fields; strings are borrowed unless they hold escapes.
-    #[derive(Deserialize)]
-    struct Line<'a> {
-        position: u64,
-        #[serde(borrow)]
-        stream: Cow<'a, str>,
-        version: u64,
-        #[serde(rename = "type", borrow)]
-        event_type: Cow<'a, str>,
-        schema: u64,
-        #[serde(borrow)]
-        id: Cow<'a, str>,
-        #[serde(borrow)]
-        recorded_at: Cow<'a, str>,
-        #[serde(default, borrow)]
-        command_id: Option<Cow<'a, str>>,
-        #[serde(borrow)]
-        actor: Cow<'a, str>,
-        #[serde(borrow)]
-        data: &'a RawValue,
-    }
+    use std::marker::PhantomData;
 
     pub(super) fn parse_line(line: &str) -> Option<(RecordedEvent, Event)> {
         one_pass(line).or_else(|| two_pass(line))
@@ -326,24 +304,12 @@ mod fast {
     /// text, then the data decoded by its type (in an export line `data`
     /// comes before `type`, so the first pass cannot know how to read it).
     fn two_pass(line: &str) -> Option<(RecordedEvent, Event)> {
-        let l: Line<'_> = serde_json::from_str(line).ok()?;
-        let data = l.data.get();
+        let (head, data) = read_line(line, PhantomData::<&RawValue>)?;
+        let data = data.get();
         if !data.starts_with('{') {
             return None;
         }
-        let mut recorded = Fields {
-            position: l.position,
-            version: l.version,
-            stream: &l.stream,
-            event_type: &l.event_type,
-            schema: l.schema,
-            id: &l.id,
-            recorded_at: &l.recorded_at,
-            command_id: l.command_id.as_deref(),
-            actor: &l.actor,
-        }
-        .check(Vec::new())
-        .ok()?;
+        let mut recorded = head.check()?;
         let event = decode_text(&recorded.event_type, recorded.schema, data).ok()?;
         recorded.data = stored_data(&event, recorded.schema, || data.to_owned());
         Some((recorded, event))
@@ -361,26 +327,13 @@ mod fast {
     pub(super) fn one_pass(line: &str) -> Option<(RecordedEvent, Event)> {
         let guess = guessed_type(line)?;
         let schema = expo_domain::event::schema_of(guess)?;
-        let l = serde_json::Deserializer::from_str(line);
-        let l = TypedLine::read(l, guess)?;
-        if l.event_type != guess || l.schema != u64::from(schema) {
+        let (head, event) = read_line(line, DataOf(guess))?;
+        if head.event_type != guess || head.schema != u64::from(schema) {
             return None;
         }
-        let mut recorded = Fields {
-            position: l.position,
-            version: l.version,
-            stream: &l.stream,
-            event_type: &l.event_type,
-            schema: l.schema,
-            id: &l.id,
-            recorded_at: &l.recorded_at,
-            command_id: l.command_id.as_deref(),
-            actor: &l.actor,
-        }
-        .check(Vec::new())
-        .ok()?;
-        recorded.data = l.data.to_binary();
-        Some((recorded, l.data))
+        let mut recorded = head.check()?;
+        recorded.data = event.to_binary();
+        Some((recorded, event))
     }
 
     /// How far from the line's end the guessed type is looked for: an
@@ -405,7 +358,7 @@ mod fast {
     #[derive(Deserialize)]
     struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
 
-    /// The envelope's keys; any other is skipped, as [`Line`] skips it.
+    /// The envelope's keys; any other is skipped.
     #[derive(Deserialize)]
     #[serde(field_identifier, rename_all = "snake_case")]
     enum Key {
@@ -423,8 +376,9 @@ mod fast {
         Other,
     }
 
-    /// [`Line`] with its data decoded as one event type.
-    struct TypedLine<'a> {
+    /// An export line's envelope fields as read, strings borrowed unless
+    /// they hold escapes.
+    struct Head<'a> {
         position: u64,
         stream: Cow<'a, str>,
         version: u64,
@@ -434,25 +388,45 @@ mod fast {
         recorded_at: Cow<'a, str>,
         command_id: Option<Cow<'a, str>>,
         actor: Cow<'a, str>,
-        data: Event,
     }
 
-    impl<'a> TypedLine<'a> {
-        /// The whole line as an envelope whose data is of type `guess`;
-        /// `None` if it is not one (nor followed by anything but space).
-        fn read(mut de: serde_json::Deserializer<StrRead<'a>>, guess: &str) -> Option<Self> {
-            let line = de.deserialize_map(LineVisitor { guess }).ok()?;
-            de.end().ok()?;
-            Some(line)
+    impl Head<'_> {
+        /// The stored event these fields make, its data still empty, if
+        /// every field is sound.
+        fn check(&self) -> Option<RecordedEvent> {
+            Fields {
+                position: self.position,
+                version: self.version,
+                stream: &self.stream,
+                event_type: &self.event_type,
+                schema: self.schema,
+                id: &self.id,
+                recorded_at: &self.recorded_at,
+                command_id: self.command_id.as_deref(),
+                actor: &self.actor,
+            }
+            .check(Vec::new())
+            .ok()
         }
     }
 
-    struct LineVisitor<'g> {
-        guess: &'g str,
+    /// The whole line as one JSON object (nothing but space after it): its
+    /// envelope, and its `data` as `data` reads it.
+    fn read_line<'a, S: DeserializeSeed<'a>>(
+        line: &'a str,
+        data: S,
+    ) -> Option<(Head<'a>, S::Value)> {
+        let mut de = serde_json::Deserializer::from_str(line);
+        let read = de.deserialize_map(LineVisitor { data }).ok()?;
+        de.end().ok()?;
+        Some(read)
     }
 
-    /// Sets a field read from the line; a key seen twice is an error, as
-    /// the derived decoder of [`Line`] makes it.
+    struct LineVisitor<S> {
+        data: S,
+    }
+
+    /// Sets a field read from the line; a key seen twice is an error.
     fn once<T, E: serde::de::Error>(
         slot: &mut Option<T>,
         value: T,
@@ -464,8 +438,8 @@ mod fast {
         Ok(())
     }
 
-    impl<'de> Visitor<'de> for LineVisitor<'_> {
-        type Value = TypedLine<'de>;
+    impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for LineVisitor<S> {
+        type Value = (Head<'de>, S::Value);
 
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("an event envelope")
@@ -474,8 +448,8 @@ mod fast {
         fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
             let (mut position, mut stream, mut version, mut event_type, mut schema) =
                 (None, None, None, None, None);
-            let (mut id, mut recorded_at, mut command_id, mut actor, mut data) =
-                (None, None, None, None, None);
+            let (mut id, mut recorded_at, mut command_id, mut actor) = (None, None, None, None);
+            let (mut seed, mut data) = (Some(self.data), None);
             while let Some(key) = map.next_key::<Key>()? {
                 match key {
                     Key::Position => once(&mut position, map.next_value::<u64>()?, "position")?,
@@ -495,14 +469,19 @@ mod fast {
                         "command_id",
                     )?,
                     Key::Actor => once(&mut actor, map.next_value::<Str<'de>>()?.0, "actor")?,
-                    Key::Data => once(&mut data, map.next_value_seed(DataOf(self.guess))?, "data")?,
+                    Key::Data => {
+                        let seed = seed
+                            .take()
+                            .ok_or_else(|| M::Error::duplicate_field("data"))?;
+                        data = Some(map.next_value_seed(seed)?);
+                    }
                     Key::Other => {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
             }
             let missing = |name| M::Error::missing_field(name);
-            Ok(TypedLine {
+            let head = Head {
                 position: position.ok_or_else(|| missing("position"))?,
                 stream: stream.ok_or_else(|| missing("stream"))?,
                 version: version.ok_or_else(|| missing("version"))?,
@@ -512,8 +491,8 @@ mod fast {
                 recorded_at: recorded_at.ok_or_else(|| missing("recorded_at"))?,
                 command_id: command_id.flatten(),
                 actor: actor.ok_or_else(|| missing("actor"))?,
-                data: data.ok_or_else(|| missing("data"))?,
-            })
+            };
+            Ok((head, data.ok_or_else(|| missing("data"))?))
         }
     }
 
