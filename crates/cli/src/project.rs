@@ -205,8 +205,12 @@ pub fn rebuild(store: &dyn EventStore, show_progress: bool) -> Result<u64, Failu
 /// the batches in flight hold little memory.
 const BATCH: usize = 1024;
 
-/// Batches in flight between the two threads of a fold.
-const IN_FLIGHT: usize = 4;
+/// Batches in flight between the two threads of a fold. A rebuild writes
+/// out views in bursts (half its budget at a time); with 4 batches the
+/// reading thread soon stood waiting through each burst, with 16 it reads
+/// on (1M replays, alternating: median 1.095 -> 0.985 s; peak 42 -> 45 MiB,
+/// the 16,000 decoded events in flight).
+const IN_FLIGHT: usize = 16;
 
 /// What a bulk write says when folding its events into the rosters fails
 /// (only a view it encoded itself failing to decode again).
