@@ -202,6 +202,26 @@ impl<T> Shared<T> {
     fn wait<'a>(&self, q: MutexGuard<'a, Queue<T>>) -> MutexGuard<'a, Queue<T>> {
         self.changed.wait(q).unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Claims the first chunk nobody has started, parses it without the
+    /// lock and stores the results, waking the other side (its next chunk
+    /// may be ready, or a bad line may have ended the reading). Returns the
+    /// lock (taken again if it was let go) and whether there was a chunk.
+    fn parse_first_unstarted<'a>(
+        &'a self,
+        mut q: MutexGuard<'a, Queue<T>>,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> (MutexGuard<'a, Queue<T>>, bool) {
+        let Some((seq, chunk)) = q.claim() else {
+            return (q, false);
+        };
+        drop(q);
+        let parsed = chunk.parse(parse);
+        let mut q = self.lock();
+        q.store(seq, parsed);
+        self.changed.notify_all();
+        (q, true)
+    }
 }
 
 /// Tells the taking side, however the reading thread ends, that it has.
@@ -257,16 +277,15 @@ where
                     q.read_all = true;
                 }
                 shared.changed.notify_all();
-            } else if let Some((seq, chunk)) = q.claim() {
-                drop(q);
-                let parsed = chunk.parse(parse);
-                q = shared.lock();
-                q.store(seq, parsed);
-                shared.changed.notify_all();
-            } else if q.read_all {
-                return;
             } else {
-                q = shared.wait(q);
+                let parsed;
+                (q, parsed) = shared.parse_first_unstarted(q, parse);
+                if !parsed {
+                    if q.read_all {
+                        return;
+                    }
+                    q = shared.wait(q);
+                }
             }
         }
     });
@@ -340,14 +359,9 @@ impl<T> InOrder<T> {
                 }
                 _ => {}
             }
-            if let Some((seq, chunk)) = q.claim() {
-                drop(q);
-                let parsed = chunk.parse(self.parse);
-                q = shared.lock();
-                q.store(seq, parsed);
-                // A bad line ends the reading, which may be waiting.
-                shared.changed.notify_all();
-            } else {
+            let parsed;
+            (q, parsed) = shared.parse_first_unstarted(q, self.parse);
+            if !parsed {
                 q = shared.wait(q);
             }
         }
