@@ -325,8 +325,13 @@ mod fast {
     /// [`two_pass`]. The delimiting pass over every event's data was a
     /// tenth of the reading thread of an import.
     pub(super) fn one_pass(line: &str) -> Option<(RecordedEvent, Event)> {
-        let guess = guessed_type(line)?;
+        let (guess, seen_schema) = guess(line)?;
         let schema = expo_domain::event::schema_of(guess)?;
+        // An older schema's line would be parsed whole only to be declined
+        // and parsed again: seen near the end, it goes straight to two_pass.
+        if seen_schema.is_some_and(|s| s != u64::from(schema)) {
+            return None;
+        }
         let (head, event) = read_line(line, DataOf(guess))?;
         if head.event_type != guess || head.schema != u64::from(schema) {
             return None;
@@ -336,22 +341,38 @@ mod fast {
         Some((recorded, event))
     }
 
-    /// How far from the line's end the guessed type is looked for: an
-    /// export line ends with `"type":"…","version":N}`.
-    const TYPE_WITHIN: usize = 128;
+    /// How far from the line's end the envelope's type and schema are
+    /// looked for: an export line ends with
+    /// `"schema":N,"stream":"…","type":"…","version":N}`.
+    const GUESS_WITHIN: usize = 256;
 
-    /// The text of the last `"type":"…"` near the end of the line, if it
-    /// has no escapes.
-    fn guessed_type(line: &str) -> Option<&str> {
+    /// The text of the last `"type":"…"` near the end of the line, if it has
+    /// no escapes, and the number of the last `"schema":N` before it there,
+    /// if any: one pass over the colons from the end (a reverse substring
+    /// search per line cost 5 % of an import's instructions).
+    pub(super) fn guess(line: &str) -> Option<(&str, Option<u64>)> {
         let bytes = line.as_bytes();
-        let from = bytes.len().saturating_sub(TYPE_WITHIN);
-        let colon = memchr::memrchr_iter(b':', &bytes[from..])
-            .map(|i| from + i)
+        let from = bytes.len().saturating_sub(GUESS_WITHIN);
+        let mut colons = memchr::memrchr_iter(b':', &bytes[from..]).map(|i| from + i);
+        let colon = colons
+            .by_ref()
             .find(|&i| bytes[..i].ends_with(br#""type""#) && bytes.get(i + 1) == Some(&b'"'))?;
         let start = colon + 2;
         let len = memchr::memchr(b'"', &bytes[start..])?;
-        let text = line.get(start..start + len)?;
-        (!text.contains('\\')).then_some(text)
+        let event_type = line.get(start..start + len)?;
+        if event_type.contains('\\') {
+            return None;
+        }
+        let schema = colons
+            .find(|&i| bytes[..i].ends_with(br#""schema""#))
+            .and_then(|colon| {
+                let digits = bytes[colon + 1..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+                line.get(colon + 1..colon + 1 + digits)?.parse().ok()
+            });
+        Some((event_type, schema))
     }
 
     /// A string of the envelope, borrowed from the line unless it holds escapes.
@@ -818,6 +839,9 @@ mod tests {
             approved.replace("CompanyApproved", r"Company\u0041pproved"),
             format!("{approved} x"),
         ];
+        // and an older schema is seen before the line is parsed
+        assert_eq!(fast::guess(&declined[0]), Some(("DelegateAdded", Some(1))));
+        assert_eq!(fast::guess(EXPORTED), Some(("DelegateAdded", Some(2))));
         for line in &declined {
             assert!(fast::one_pass(line).is_none(), "taken: {line}");
             check_agree(line);
