@@ -33,8 +33,10 @@ pub enum Event {
         /// Country the delegation comes from.
         country: CountryCode,
         /// Arrival in Osaka.
+        #[serde(deserialize_with = "crate::values::date_text")]
         arrive: NaiveDate,
         /// Departure from Osaka.
+        #[serde(deserialize_with = "crate::values::date_text")]
         depart: NaiveDate,
         /// Approved companies at most.
         max_companies: u32,
@@ -96,6 +98,7 @@ pub enum Event {
         /// Nationality.
         nationality: CountryCode,
         /// Passport expiry date.
+        #[serde(deserialize_with = "crate::values::date_text")]
         passport_expiry: NaiveDate,
         /// Job title.
         designation: Text,
