@@ -123,6 +123,69 @@ fn times_keep_their_precision_through_rfc3339() {
     assert!(text.ends_with('Z'), "{text}");
 }
 
+/// `parse_time` reads `text` as chrono does: the same moment, or neither.
+fn parse_time_agrees_with_chrono(text: &str) {
+    let chrono = chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc));
+    assert_eq!(envelope::parse_time(text), chrono, "{text:?}");
+}
+
+#[test]
+fn a_recorded_time_reads_as_chrono_reads_it() {
+    // Given the form export writes, its edges, and forms only chrono reads
+    for text in [
+        "2025-01-06T00:00:01Z",
+        "2025-01-06T00:00:01.5Z",
+        "2025-01-06T00:00:01.123456789Z",
+        "2025-01-06T00:00:01.1234567891Z",
+        "2025-01-06T00:00:01.Z",
+        "2024-02-29T23:59:59Z",
+        "2023-02-29T23:59:59Z",
+        "2025-01-06T24:00:00Z",
+        "2025-01-06T23:60:00Z",
+        "2025-06-30T23:59:60Z",
+        "2025-06-30T23:59:60.999Z",
+        "2025-01-06t00:00:01z",
+        "2025-01-06 00:00:01Z",
+        "2025-01-06T00:00:01+09:00",
+        "2025-01-06T00:00:01-00:00",
+        "2025-01-06T00:00:01",
+        "2025-01-06T00:00:01ZZ",
+        "+025-01-06T00:00:01Z",
+        "2025-1-06T00:00:01Z",
+        "2025-01-06T0a:00:01Z",
+        "",
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999999Z",
+    ] {
+        // When both read it, then they agree
+        parse_time_agrees_with_chrono(text);
+    }
+    // And every moment export writes reads back as itself
+    let now = envelope::now();
+    assert_eq!(envelope::parse_time(&envelope::format_time(now)), Some(now));
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_text_of_time_characters_reads_as_chrono_reads_it(
+        text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,11})?(Z|z|[+-][0-9]{2}:[0-9]{2})?",
+    ) {
+        parse_time_agrees_with_chrono(&text);
+    }
+
+    #[test]
+    fn every_moment_written_reads_back_as_itself(
+        seconds in 0i64..253_402_300_800,
+        nanos in 0u32..1_000_000_000,
+    ) {
+        let t = chrono::DateTime::from_timestamp(seconds, nanos).expect("a moment");
+        proptest::prop_assert_eq!(envelope::parse_time(&envelope::format_time(t)), Some(t));
+        parse_time_agrees_with_chrono(&envelope::format_time(t));
+    }
+}
+
 /// A row's line and `Ok` or a part of its reason.
 type WantRow<'a> = (u64, Result<(), &'a str>);
 
