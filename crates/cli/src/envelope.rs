@@ -101,7 +101,7 @@ fn utc_time(text: &str) -> Option<DateTime<Utc>> {
             c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
         })
     };
-    let shaped = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')]
+    let shaped = [(10, b'T'), (13, b':'), (16, b':')]
         .iter()
         .all(|&(i, c)| b[i] == c);
     if !shaped {
@@ -114,11 +114,7 @@ fn utc_time(text: &str) -> Option<DateTime<Utc>> {
         }
         _ => return None,
     };
-    let date = chrono::NaiveDate::from_ymd_opt(
-        i32::try_from(number(&b[..4])?).ok()?,
-        number(&b[5..7])?,
-        number(&b[8..10])?,
-    )?;
+    let date = expo_domain::values::plain_date(text.get(..10)?)?;
     let (hour, minute, second) = (
         number(&b[11..13])?,
         number(&b[14..16])?,

@@ -467,9 +467,9 @@ pub fn date_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D:
     d.deserialize_str(DateText)
 }
 
-/// `YYYY-MM-DD` with digits only, if it names a day: the date chrono's
-/// parser makes of it. Anything else is left to chrono.
-fn plain_date(s: &str) -> Option<NaiveDate> {
+/// `YYYY-MM-DD` with digits only, if it names a day (what chrono's parser
+/// makes of that form); `None` for anything else, untrimmed.
+pub fn plain_date(s: &str) -> Option<NaiveDate> {
     let b: &[u8; 10] = s.as_bytes().try_into().ok()?;
     if b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -485,21 +485,9 @@ fn plain_date(s: &str) -> Option<NaiveDate> {
 
 /// Parses a `YYYY-MM-DD` date (trimmed).
 pub fn parse_date(input: &str) -> Result<NaiveDate, ValueError> {
-    let s = input.trim();
     // Exactly `DDDD-DD-DD`: chrono's `%Y` alone would also take a sign
     // (`+025-05-10` is year 25).
-    let shaped = s.len() == 10
-        && s.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    if !shaped {
-        return Err(ValueError::Date(input.to_owned()));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ValueError::Date(input.to_owned()))
+    plain_date(input.trim()).ok_or_else(|| ValueError::Date(input.to_owned()))
 }
 
 /// Parses a date that must fall inside the Expo window.
