@@ -96,11 +96,7 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 fn utc_time(text: &str) -> Option<DateTime<Utc>> {
     let b = text.as_bytes();
     let rest = b.get(19..)?.strip_suffix(b"Z")?;
-    let number = |digits: &[u8]| {
-        digits.iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
+    let number = expo_domain::values::ascii_number;
     let shaped = [(10, b'T'), (13, b':'), (16, b':')]
         .iter()
         .all(|&(i, c)| b[i] == c);

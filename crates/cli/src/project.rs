@@ -210,7 +210,7 @@ const BATCH: usize = 1024;
 /// out views in bursts (half its budget at a time); with 4 batches the
 /// reading thread soon stood waiting through each burst, with 16 it reads
 /// on (1M replays, alternating: median 1.095 -> 0.985 s; peak 42 -> 45 MiB,
-/// the 16,000 decoded events in flight).
+/// the 16,000 events in flight).
 const IN_FLIGHT: usize = 16;
 
 /// What a bulk write says when folding its events into the rosters fails

@@ -434,7 +434,7 @@ pub mod date_form {
     /// Reads a date written by [`serialize`] to the same kind of form.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
         if d.is_human_readable() {
-            NaiveDate::deserialize(d)
+            super::date_text(d)
         } else {
             let days = i32::deserialize(d)?;
             NaiveDate::from_num_days_from_ce_opt(days)
@@ -474,13 +474,23 @@ pub fn plain_date(s: &str) -> Option<NaiveDate> {
     if b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let number = |digits: &[u8]| {
-        digits.iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    let year = i32::try_from(number(&b[..4])?).ok()?;
-    NaiveDate::from_ymd_opt(year, number(&b[5..7])?, number(&b[8..])?)
+    let year = i32::try_from(ascii_number(&b[..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, ascii_number(&b[5..7])?, ascii_number(&b[8..])?)
+}
+
+/// The number `digits` spell, if they are all ASCII digits (and at least
+/// one) and it fits a `u32`.
+pub fn ascii_number(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &c| {
+        if c.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u32::from(c - b'0'))
+        } else {
+            None
+        }
+    })
 }
 
 /// Parses a `YYYY-MM-DD` date (trimmed).
@@ -618,6 +628,22 @@ mod tests {
         }
         for json in ["20250413", "null", "{}", "[2025, 4, 13]", "\"2025-04-13"] {
             date_text_agrees_with_chrono(json);
+        }
+    }
+
+    #[test]
+    fn ascii_numbers_are_digits_only_and_fit_a_u32() {
+        for (digits, want) in [
+            ("0", Some(0)),
+            ("0042", Some(42)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", None),
+            ("", None),
+            ("1a", None),
+            ("+1", None),
+            ("١", None),
+        ] {
+            assert_eq!(ascii_number(digits.as_bytes()), want, "{digits:?}");
         }
     }
 
