@@ -178,12 +178,15 @@ impl Ntn {
 impl PassportNo {
     /// Parses a passport number; input is trimmed and upper-cased.
     pub fn parse(input: &str) -> Result<Self, ValueError> {
-        let s = input.trim().to_ascii_uppercase();
-        let ok = (6..=9).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let s = input.trim();
+        // Letters of either case and digits, upper-cased in place: short
+        // enough to stay inline, so no allocation (an import reads one per
+        // delegate).
+        let ok = (6..=9).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric());
         if ok {
-            Ok(Self(s.into()))
+            let mut upper = CompactString::new(s);
+            upper.make_ascii_uppercase();
+            Ok(Self(upper))
         } else {
             Err(ValueError::PassportNo(input.to_owned()))
         }
@@ -200,12 +203,15 @@ impl PassportNo {
 impl CountryCode {
     /// Parses an ISO 3166-1 alpha-2 code; input is trimmed and upper-cased.
     pub fn parse(input: &str) -> Result<Self, ValueError> {
-        let s = input.trim().to_ascii_uppercase();
-        if s.len() == 2 && ISO_3166_ALPHA2.binary_search(&s.as_str()).is_ok() {
-            Ok(Self(s.into()))
-        } else {
-            Err(ValueError::Country(input.to_owned()))
+        let s = input.trim();
+        if s.len() == 2 {
+            let mut upper = CompactString::new(s);
+            upper.make_ascii_uppercase();
+            if ISO_3166_ALPHA2.binary_search(&upper.as_str()).is_ok() {
+                return Ok(Self(upper));
+            }
         }
+        Err(ValueError::Country(input.to_owned()))
     }
 
     /// Pakistan, the default nationality and delegation country.
@@ -214,12 +220,24 @@ impl CountryCode {
     }
 }
 
+/// Whether `s` holds white space or a control character, as
+/// `char::is_whitespace` and `char::is_control` say; ASCII text is checked a
+/// byte at a time (every ASCII white space but the space is a control
+/// character).
+fn blank_or_control(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| b == b' ' || b.is_ascii_control())
+    } else {
+        s.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+}
+
 impl Email {
     /// Parses an e-mail address; input is trimmed.
     pub fn parse(input: &str) -> Result<Self, ValueError> {
         let s = input.trim();
         let ok = s.len() <= 254
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !blank_or_control(s)
             && match s.split_once('@') {
                 Some((local, domain)) => {
                     !local.is_empty()
@@ -321,10 +339,16 @@ impl Text {
         max: usize,
     ) -> Result<Self, ValueError> {
         let s = input.trim();
-        if s.chars().any(char::is_control) {
+        // ASCII text (nearly all of it) is checked a byte at a time: one
+        // byte is one character, and no byte past 0x7f needs decoding.
+        let (control, len) = if s.is_ascii() {
+            (s.bytes().any(|b| b.is_ascii_control()), s.len())
+        } else {
+            (s.chars().any(char::is_control), s.chars().count())
+        };
+        if control {
             return Err(ValueError::TextControl { field });
         }
-        let len = s.chars().count();
         if len < min || len > max {
             return Err(ValueError::TextLength {
                 field,
@@ -659,6 +683,112 @@ mod tests {
         fn every_day_reads_as_chrono_reads_it(days in 0i32..3_652_059) {
             let day = NaiveDate::from_num_days_from_ce_opt(days + 1).expect("a day");
             date_text_agrees_with_chrono(&format!("\"{day}\""));
+        }
+    }
+
+    /// The text, passport, country and e-mail parsers as first written
+    /// (every character decoded, an upper-cased copy allocated): the ASCII
+    /// paths must accept, refuse and keep exactly what these did.
+    mod as_first_written {
+        use super::super::*;
+
+        pub fn text(input: &str, min: usize, max: usize) -> Result<Text, ValueError> {
+            let field = "name";
+            let s = input.trim();
+            if s.chars().any(char::is_control) {
+                return Err(ValueError::TextControl { field });
+            }
+            let len = s.chars().count();
+            if len < min || len > max {
+                return Err(ValueError::TextLength {
+                    field,
+                    min,
+                    max,
+                    len,
+                });
+            }
+            Ok(Text(s.into()))
+        }
+
+        pub fn passport(input: &str) -> Result<PassportNo, ValueError> {
+            let s = input.trim().to_ascii_uppercase();
+            let ok = (6..=9).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            if ok {
+                Ok(PassportNo(s.into()))
+            } else {
+                Err(ValueError::PassportNo(input.to_owned()))
+            }
+        }
+
+        pub fn country(input: &str) -> Result<CountryCode, ValueError> {
+            let s = input.trim().to_ascii_uppercase();
+            if s.len() == 2 && ISO_3166_ALPHA2.binary_search(&s.as_str()).is_ok() {
+                Ok(CountryCode(s.into()))
+            } else {
+                Err(ValueError::Country(input.to_owned()))
+            }
+        }
+
+        pub fn email_blank_or_control(s: &str) -> bool {
+            s.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+    }
+
+    /// Characters that tell the paths apart: ASCII letters of both cases,
+    /// digits, every ASCII white space and some controls, and non-ASCII
+    /// letters, spaces and controls.
+    macro_rules! mixed {
+        () => {
+            "[a-zA-Z0-9 @.\\t\\n\\x0B\\x0C\\r\\x00\\x1F\\x7Féß٢\\u{85}\\u{A0}\\u{2003}]"
+        };
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_reads_as_it_first_did(text in concat!(mixed!(), "{0,12}"), min in 0usize..4, max in 0usize..10) {
+            // Given any short text, when both parsers read it, then they agree
+            proptest::prop_assert_eq!(Text::parse("name", &text, min, max), as_first_written::text(&text, min, max));
+        }
+
+        #[test]
+        fn passports_and_countries_read_as_they_first_did(text in concat!(mixed!(), "{0,11}")) {
+            proptest::prop_assert_eq!(PassportNo::parse(&text), as_first_written::passport(&text));
+            proptest::prop_assert_eq!(CountryCode::parse(&text), as_first_written::country(&text));
+        }
+
+        #[test]
+        fn email_spaces_and_controls_are_found_as_they_first_were(text in concat!(mixed!(), "{0,12}")) {
+            proptest::prop_assert_eq!(blank_or_control(&text), as_first_written::email_blank_or_control(&text));
+        }
+    }
+
+    #[test]
+    fn passports_and_countries_of_either_case_read_upper_cased() {
+        // Given lower- and mixed-case input with space around it
+        // When read
+        // Then the value is upper case, as before
+        assert_eq!(
+            PassportNo::parse(" ab12345c ").map(|p| p.0),
+            Ok("AB12345C".into())
+        );
+        assert_eq!(CountryCode::parse(" jP").map(|c| c.0), Ok("JP".into()));
+        assert_eq!(
+            as_first_written::country("jp").map(|c| c.0),
+            Ok("JP".into())
+        );
+        // And every pair of letters, in any case, is a country for both or for neither
+        for a in (b'A'..=b'Z').chain(b'a'..=b'z') {
+            for b in (b'A'..=b'Z').chain(b'a'..=b'z') {
+                let code = format!(" {}{} ", a as char, b as char);
+                assert_eq!(CountryCode::parse(&code), as_first_written::country(&code));
+                let passport = format!("{}{}1234{}", a as char, b as char, b as char);
+                assert_eq!(
+                    PassportNo::parse(&passport),
+                    as_first_written::passport(&passport)
+                );
+            }
         }
     }
 
