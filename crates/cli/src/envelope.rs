@@ -317,14 +317,14 @@ impl Fields<'_> {
             .transpose()?;
         Ok(RecordedEvent {
             position: self.position,
-            stream: self.stream.to_owned(),
+            stream: self.stream.into(),
             version: self.version,
             id,
-            event_type: self.event_type.to_owned(),
+            event_type: self.event_type.into(),
             schema,
             recorded_at,
             command_id,
-            actor: self.actor.to_owned(),
+            actor: self.actor.into(),
             data,
         })
     }
@@ -698,7 +698,7 @@ mod tests {
         let (mut e, _) = super::parse_line_tree(LINE).expect("the line parses");
         let mut cases = vec![e.clone()];
         e.command_id = Some(uuid::Uuid::from_u128(42));
-        e.actor = "desk \"Ayesha\" \u{e9}\t".to_owned();
+        e.actor = "desk \"Ayesha\" \u{e9}\t".into();
         cases.push(e.clone());
         e.data = br#"{"ntn":"4210387","b":[1,2.5,null]}"#.to_vec();
         cases.push(e.clone());

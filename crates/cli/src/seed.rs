@@ -252,14 +252,14 @@ impl<'s> Generator<'s> {
         let n = envelope::new_event(event);
         RecordedEvent {
             position: self.position,
-            stream: self.stream.clone(),
+            stream: self.stream.as_str().into(),
             version: self.version,
             id: if id.is_nil() { Uuid::now_v7() } else { id },
-            event_type: n.event_type,
+            event_type: n.event_type.into(),
             schema: n.schema,
             recorded_at,
             command_id: None,
-            actor: self.actor.clone(),
+            actor: self.actor.as_str().into(),
             data: n.data,
         }
     }

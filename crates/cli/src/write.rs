@@ -145,14 +145,14 @@ fn append(
         .zip(0u64..)
         .map(|(n, i)| RecordedEvent {
             position: head + 1 + i,
-            stream: stream.to_string(),
+            stream: stream.as_str().into(),
             version: first_version + i,
             id: n.id,
-            event_type: n.event_type.clone(),
+            event_type: n.event_type.as_str().into(),
             schema: n.schema,
             recorded_at: meta.recorded_at,
             command_id: meta.command_id,
-            actor: meta.actor.clone(),
+            actor: meta.actor.as_str().into(),
             data: n.data.clone(),
         })
         .collect();
@@ -191,7 +191,7 @@ fn already_recorded(events: &[RecordedEvent], id: Uuid) -> Option<Written> {
     let (first, last) = (mine.first()?, mine.last()?);
     Some(Written {
         outcome: AppendOutcome {
-            stream: first.stream.clone(),
+            stream: first.stream.to_string(),
             first_version: first.version,
             last_version: last.version,
             first_position: first.position,
@@ -245,7 +245,7 @@ fn summarize(events: &[RecordedEvent]) -> String {
         .iter()
         .map(|e| match envelope::decode(e) {
             Ok(event) => describe(&event),
-            Err(_) => e.event_type.clone(),
+            Err(_) => e.event_type.to_string(),
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -82,7 +82,7 @@ pub struct Recorded {
     /// Global position, gapless from 1.
     pub position: u64,
     /// Stream name (the delegation id).
-    pub stream: String,
+    pub stream: compact_str::CompactString,
     /// Version in the stream, from 1.
     pub version: u64,
     /// When it was recorded.

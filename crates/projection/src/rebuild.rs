@@ -109,10 +109,10 @@ impl<'s> Rebuild<'s> {
         // One lookup for an event of a view in memory, the common case (a
         // second one, to see whether it is there first, was a few percent
         // of a replay's folding thread).
-        let mut r = self.views.get_mut(&e.stream);
+        let mut r = self.views.get_mut(e.stream.as_str());
         if r.is_none() {
             self.reload(&e.stream)?;
-            r = self.views.get_mut(&e.stream);
+            r = self.views.get_mut(e.stream.as_str());
         }
         let folded = match r {
             Some(r) => {
@@ -131,7 +131,7 @@ impl<'s> Rebuild<'s> {
                         touched: self.tick,
                         weight: 1,
                     };
-                    self.views.insert(e.stream, r);
+                    self.views.insert(e.stream.into_string(), r);
                     self.resident += 1;
                     true
                 }

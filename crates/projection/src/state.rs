@@ -231,7 +231,7 @@ impl<'a> Projector<'a> {
     pub fn apply(&mut self, e: &Recorded) -> Result<(), ProjectionError> {
         let slot = self.slot(&e.stream)?;
         if fold_into(slot, e) {
-            self.dirty.insert(e.stream.clone());
+            self.dirty.insert(e.stream.to_string());
             self.folded += 1;
         }
         self.position = Some(self.position.map_or(e.position, |p| p.max(e.position)));
@@ -295,11 +295,11 @@ impl Registry {
     pub fn apply(&mut self, e: &Recorded) {
         // The common case (an existing delegation) costs one lookup and no
         // allocation: a rebuild runs this for every event of the log.
-        let folded = match self.views.get_mut(&e.stream) {
+        let folded = match self.views.get_mut(e.stream.as_str()) {
             Some(view) => view.apply(e),
             None => match View::start(e) {
                 Some(view) => {
-                    self.views.insert(e.stream.clone(), view);
+                    self.views.insert(e.stream.to_string(), view);
                     true
                 }
                 None => false,
@@ -315,11 +315,11 @@ impl Registry {
     /// keep of it is moved in, not copied (a rebuild's path).
     pub fn apply_owned(&mut self, e: Recorded) {
         let position = e.position;
-        let folded = match self.views.get_mut(&e.stream) {
+        let folded = match self.views.get_mut(e.stream.as_str()) {
             Some(view) => view.apply_owned(e),
             None => match View::start(&e) {
                 Some(view) => {
-                    self.views.insert(e.stream, view);
+                    self.views.insert(e.stream.into_string(), view);
                     true
                 }
                 None => false,

@@ -34,7 +34,7 @@ impl Recorder {
                     version += 1;
                     let e = Recorded {
                         position: self.log.len() as u64 + 1,
-                        stream: stream.to_owned(),
+                        stream: stream.into(),
                         version,
                         recorded_at,
                         event: event.clone(),
@@ -90,7 +90,7 @@ fn log_of(events: Vec<Event>) -> Vec<Recorded> {
         .enumerate()
         .map(|(i, event)| Recorded {
             position: i as u64 + 1,
-            stream: "d-one".to_owned(),
+            stream: "d-one".into(),
             version: i as u64 + 1,
             recorded_at: at(i as i64),
             event,
@@ -586,7 +586,10 @@ fn after_a_reload_the_projector_folds_only_the_new_events() {
 fn demo_log_interleaved() -> Vec<Recorded> {
     let mut streams: BTreeMap<String, std::collections::VecDeque<Recorded>> = BTreeMap::new();
     for e in demo_log() {
-        streams.entry(e.stream.clone()).or_default().push_back(e);
+        streams
+            .entry(e.stream.to_string())
+            .or_default()
+            .push_back(e);
     }
     let mut log = Vec::new();
     while streams.values().any(|q| !q.is_empty()) {
@@ -901,7 +904,7 @@ fn synthetic_log(n_delegations: usize) -> Vec<Recorded> {
         for (v, event) in events.into_iter().enumerate() {
             log.push(Recorded {
                 position: log.len() as u64 + 1,
-                stream: stream.clone(),
+                stream: stream.as_str().into(),
                 version: v as u64 + 1,
                 recorded_at: at(log.len() as i64),
                 event,

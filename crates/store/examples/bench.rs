@@ -50,14 +50,14 @@ fn event(p: u64, streams: u64, versions: &mut [u64]) -> RecordedEvent {
     );
     RecordedEvent {
         position: p,
-        stream: format!("delegation-{s:05}"),
+        stream: format!("delegation-{s:05}").into(),
         version: versions[s as usize],
         id: Uuid::now_v7(),
-        event_type: TYPES[(n % 5) as usize].to_string(),
+        event_type: TYPES[(n % 5) as usize].into(),
         schema: 1,
         recorded_at: DateTime::from_timestamp(1_750_000_000 + p as i64, 0).unwrap_or_default(),
         command_id: Some(Uuid::now_v7()),
-        actor: "staff:ayesha".to_string(),
+        actor: "staff:ayesha".into(),
         data: data.into_bytes(),
     }
 }

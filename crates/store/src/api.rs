@@ -1,6 +1,7 @@
 //! The store's interface: the types and the `EventStore` trait a second backend (e.g. PostgreSQL) could implement.
 
 use chrono::{DateTime, Utc};
+pub use compact_str::CompactString;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -46,13 +47,13 @@ pub struct RecordedEvent {
     /// Global position, gapless from 1.
     pub position: u64,
     /// Stream name.
-    pub stream: String,
+    pub stream: CompactString,
     /// Version in its stream, gapless from 1.
     pub version: u64,
     /// Event id.
     pub id: Uuid,
     /// Type name.
-    pub event_type: String,
+    pub event_type: CompactString,
     /// Schema version (after upcasting, when read).
     pub schema: u32,
     /// When it was recorded.
@@ -60,7 +61,7 @@ pub struct RecordedEvent {
     /// The command that produced it.
     pub command_id: Option<Uuid>,
     /// Who issued that command.
-    pub actor: String,
+    pub actor: CompactString,
     /// The event's fields, as appended (bytes the store does not interpret).
     pub data: Vec<u8>,
 }

@@ -3,7 +3,7 @@
 //! Every decoder here returns `Err(problem)` on bad bytes and never panics:
 //! the bytes come from disk and may be damaged.
 
-use crate::api::{AppendOutcome, RecordedEvent};
+use crate::api::{AppendOutcome, CompactString, RecordedEvent};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -248,7 +248,7 @@ pub(crate) fn encode_outcome(o: &AppendOutcome) -> Vec<u8> {
 /// Decodes an idempotency record.
 pub(crate) fn decode_outcome(bytes: &[u8]) -> Result<AppendOutcome, String> {
     let mut r = Reader { b: bytes, i: 0 };
-    let stream = r.string()?;
+    let stream = r.string()?.into_string();
     let first_version = r.varint()?;
     let last_version = r.varint()?;
     let first_position = r.varint()?;
@@ -510,8 +510,12 @@ impl Reader<'_> {
             .try_into()
             .map_err(|_| "truncated".to_string())
     }
-    fn string(&mut self) -> Result<String, String> {
-        String::from_utf8(self.byte_vec()?).map_err(|_| "text is not UTF-8".to_string())
+    /// A name (stream, type, actor): short ones are kept inline, so
+    /// reading one allocates nothing.
+    fn string(&mut self) -> Result<CompactString, String> {
+        let n = usize::try_from(self.varint()?).map_err(|_| "length out of range")?;
+        let text = std::str::from_utf8(self.bytes(n)?).map_err(|_| "text is not UTF-8")?;
+        Ok(CompactString::new(text))
     }
     fn byte_vec(&mut self) -> Result<Vec<u8>, String> {
         let n = usize::try_from(self.varint()?).map_err(|_| "length out of range")?;

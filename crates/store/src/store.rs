@@ -1202,10 +1202,10 @@ impl Import<'_> {
                     problem: format!("position {} where {} was expected", e.position, self.next),
                 });
             }
-            if !self.streams.contains_key(&e.stream) {
+            if !self.streams.contains_key(e.stream.as_str()) {
                 let (version, position) = self.inner.stream_head(&e.stream)?.unwrap_or((0, 0));
                 self.streams.insert(
-                    e.stream.clone(),
+                    e.stream.to_string(),
                     StreamProgress {
                         version,
                         position,
@@ -1217,7 +1217,7 @@ impl Import<'_> {
             }
             let s = self
                 .streams
-                .get_mut(&e.stream)
+                .get_mut(e.stream.as_str())
                 .ok_or_else(|| corrupt(e.position, "stream map"))?;
             if e.version != s.version + 1 {
                 return Err(StoreError::Discontinuous {

@@ -115,7 +115,7 @@ pub(crate) fn verify(inner: &Inner, head: u64) -> Result<VerifyReport, StoreErro
                 codec::decode_events(&body, count, first, &mut events)
                     .map_err(|(p, problem)| bad(p, problem))?;
                 for e in events {
-                    let s = streams.entry(e.stream.clone()).or_default();
+                    let s = streams.entry(e.stream.to_string()).or_default();
                     if e.version != s.version + 1 {
                         return Err(bad(
                             e.position,

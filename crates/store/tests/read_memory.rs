@@ -65,7 +65,7 @@ fn reading_a_120_mb_log_keeps_memory_flat() {
             position += 1;
             Ok(RecordedEvent {
                 position,
-                stream: format!("d-{d:03}"),
+                stream: format!("d-{d:03}").into(),
                 version: v,
                 id: uuid::Uuid::from_u128(u128::from(position)),
                 event_type: "Thing".into(),
