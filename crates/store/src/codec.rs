@@ -248,7 +248,7 @@ pub(crate) fn encode_outcome(o: &AppendOutcome) -> Vec<u8> {
 /// Decodes an idempotency record.
 pub(crate) fn decode_outcome(bytes: &[u8]) -> Result<AppendOutcome, String> {
     let mut r = Reader { b: bytes, i: 0 };
-    let stream = r.string()?.into_string();
+    let stream = r.string()?;
     let first_version = r.varint()?;
     let last_version = r.varint()?;
     let first_position = r.varint()?;
@@ -417,20 +417,69 @@ pub(crate) fn decode_events(
     out: &mut Vec<RecordedEvent>,
 ) -> Result<(), (u64, String)> {
     let mut r = Reader { b: body, i: 0 };
+    let mut names = RecordNames::default();
     for n in 0..u64::from(count) {
         let position = first_position + n;
-        let ev = decode_one(&mut r, position).map_err(|p| (position, p))?;
+        let ev = decode_one(&mut r, &mut names, position).map_err(|p| (position, p))?;
         out.push(ev);
     }
     r.end()
         .map_err(|p| (first_position + u64::from(count) - 1, p))
 }
 
-fn decode_one(r: &mut Reader<'_>, position: u64) -> Result<RecordedEvent, String> {
-    let stream = r.string()?;
+/// The names read so far from one record body, per field. The events of a
+/// record mostly repeat the stream, type and actor of those before them: a
+/// name whose bytes were read already is that name again, with no second
+/// UTF-8 check (reading names was a twelfth of a replay's instructions).
+#[derive(Default)]
+struct RecordNames<'a> {
+    streams: Recent<'a, 4>,
+    types: Recent<'a, 16>,
+    actors: Recent<'a, 2>,
+}
+
+/// Up to `N` names with the bytes they were read from, the oldest replaced first.
+struct Recent<'a, const N: usize> {
+    seen: Vec<(&'a [u8], CompactString)>,
+    oldest: usize,
+}
+
+impl<const N: usize> Default for Recent<'_, N> {
+    fn default() -> Self {
+        Recent {
+            seen: Vec::new(),
+            oldest: 0,
+        }
+    }
+}
+
+impl<'a, const N: usize> Recent<'a, N> {
+    fn read(&mut self, r: &mut Reader<'a>) -> Result<CompactString, String> {
+        let n = usize::try_from(r.varint()?).map_err(|_| "length out of range")?;
+        let raw = r.bytes(n)?;
+        if let Some((_, name)) = self.seen.iter().find(|(bytes, _)| *bytes == raw) {
+            return Ok(name.clone());
+        }
+        let name = CompactString::new(std::str::from_utf8(raw).map_err(|_| "text is not UTF-8")?);
+        if self.seen.len() < N {
+            self.seen.push((raw, name.clone()));
+        } else {
+            self.seen[self.oldest] = (raw, name.clone());
+            self.oldest = (self.oldest + 1) % N;
+        }
+        Ok(name)
+    }
+}
+
+fn decode_one<'a>(
+    r: &mut Reader<'a>,
+    names: &mut RecordNames<'a>,
+    position: u64,
+) -> Result<RecordedEvent, String> {
+    let stream = names.streams.read(r)?;
     let version = r.varint()?;
     let id = Uuid::from_bytes(r.array::<16>()?);
-    let event_type = r.string()?;
+    let event_type = names.types.read(r)?;
     let schema = u32::try_from(r.varint()?).map_err(|_| "schema out of range")?;
     let secs = i64::from_le_bytes(r.array::<8>()?);
     let nanos = u32::from_le_bytes(r.array::<4>()?);
@@ -440,7 +489,7 @@ fn decode_one(r: &mut Reader<'_>, position: u64) -> Result<RecordedEvent, String
         1 => Some(Uuid::from_bytes(r.array::<16>()?)),
         b => return Err(format!("bad command id flag {b}")),
     };
-    let actor = r.string()?;
+    let actor = names.actors.read(r)?;
     let data = r.byte_vec()?;
     if version == 0 {
         return Err("stream version 0".into());
@@ -482,7 +531,7 @@ struct Reader<'a> {
     i: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8, String> {
         let b = *self.b.get(self.i).ok_or("truncated")?;
         self.i += 1;
@@ -499,7 +548,7 @@ impl Reader<'_> {
         }
         Err("varint too long".into())
     }
-    fn bytes(&mut self, n: usize) -> Result<&[u8], String> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self.i.checked_add(n).ok_or("length overflows")?;
         let s = self.b.get(self.i..end).ok_or("truncated")?;
         self.i = end;
@@ -510,12 +559,8 @@ impl Reader<'_> {
             .try_into()
             .map_err(|_| "truncated".to_string())
     }
-    /// A name (stream, type, actor): short ones are kept inline, so
-    /// reading one allocates nothing.
-    fn string(&mut self) -> Result<CompactString, String> {
-        let n = usize::try_from(self.varint()?).map_err(|_| "length out of range")?;
-        let text = std::str::from_utf8(self.bytes(n)?).map_err(|_| "text is not UTF-8")?;
-        Ok(CompactString::new(text))
+    fn string(&mut self) -> Result<String, String> {
+        String::from_utf8(self.byte_vec()?).map_err(|_| "text is not UTF-8".to_string())
     }
     fn byte_vec(&mut self) -> Result<Vec<u8>, String> {
         let n = usize::try_from(self.varint()?).map_err(|_| "length out of range")?;
@@ -597,6 +642,71 @@ mod tests {
         let mut newer = record;
         newer[0] = 3;
         assert_eq!(open_record(&newer).unwrap_err(), "unknown record format 3");
+    }
+
+    #[test]
+    fn names_repeated_in_a_record_read_back_as_written() {
+        // Given a record of events cycling through more streams, types and
+        // actors than are kept per record, names that are prefixes of one
+        // another, and a long name (not inline)
+        let long = "a-delegation-id-longer-than-twenty-four-bytes";
+        let streams = ["s1", "s2", "s", "s10", "t", "u", "v", long];
+        let types: Vec<String> = (0..20).map(|i| format!("Type{i}")).collect();
+        let actors = ["desk", "desk2", "d\u{e9}sk"];
+        let at = DateTime::from_timestamp(1_750_000_000, 5).unwrap();
+        let ids: Vec<Uuid> = (0..97u128).map(Uuid::from_u128).collect();
+        let mut body = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            encode_event(
+                &mut body,
+                &EventFields {
+                    stream: streams[i * 7 % streams.len()],
+                    version: i as u64 + 1,
+                    id,
+                    event_type: &types[i * 3 % types.len()],
+                    schema: 1,
+                    recorded_at: &at,
+                    command_id: None,
+                    actor: actors[i % actors.len()],
+                    data: b"{}",
+                },
+            );
+        }
+        // When it is read
+        let mut out = Vec::new();
+        decode_events(&body, 97, 1, &mut out).unwrap();
+        // Then every event has the names it was written with
+        for (i, e) in out.iter().enumerate() {
+            assert_eq!(e.stream, streams[i * 7 % streams.len()], "event {i}");
+            assert_eq!(
+                e.event_type,
+                types[i * 3 % types.len()].as_str(),
+                "event {i}"
+            );
+            assert_eq!(e.actor, actors[i % actors.len()], "event {i}");
+        }
+        // And a name that is not UTF-8 is refused even after good ones
+        let mut bad = body.clone();
+        let mut tail = Vec::new();
+        encode_event(
+            &mut tail,
+            &EventFields {
+                stream: "s\u{e9}",
+                version: 98,
+                id: &ids[0],
+                event_type: "Type0",
+                schema: 1,
+                recorded_at: &at,
+                command_id: None,
+                actor: "desk",
+                data: b"{}",
+            },
+        );
+        // "s\u{e9}" is 0x73 0xC3 0xA9: cut its last byte's continuation
+        tail[3] = b'x';
+        bad.extend_from_slice(&tail);
+        let err = decode_events(&bad, 98, 1, &mut Vec::new()).unwrap_err();
+        assert_eq!(err, (98, "text is not UTF-8".to_owned()));
     }
 
     #[test]
