@@ -1,7 +1,7 @@
 //! Keyed projection state: the incremental `Projector` over stored state, the in-memory `Registry`, and their keys.
 //!
 //! The stored state is one `view/<id>` and one `summary/<id>` per delegation
-//! (postcard, lz4-compressed when smaller). The store keeps it together with the last folded position and
+//! (postcard, lz4-compressed when large enough to gain). The store keeps it together with the last folded position and
 //! [`crate::STAMP`]; this crate never sees the store, only a [`StateSource`]
 //! to read from, and hands back the keys to write.
 
@@ -91,7 +91,8 @@ impl crate::rebuild::Spill for MemorySource {
 /// (every sequence and map knows its length), so a failure here is a bug in
 /// this crate.
 ///
-/// The postcard bytes are then lz4-compressed when that makes them smaller
+/// The postcard bytes of a value of [`COMPRESS_FROM`] bytes or more are then
+/// lz4-compressed when that makes them smaller
 /// (first byte [`PLAIN`] or [`LZ4`]). Views repeat sectors, cities and
 /// designations; compressed, a rebuild writes a third of the bytes, which is
 /// less for sled to hold in memory while storing, and less garbage left in
@@ -99,11 +100,12 @@ impl crate::rebuild::Spill for MemorySource {
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     let plain =
         postcard::to_allocvec(value).expect("projection state serialises: sized sequences only");
-    let packed = lz4_flex::block::compress_prepend_size(&plain);
-    let (tag, body) = if packed.len() < plain.len() {
-        (LZ4, packed)
-    } else {
-        (PLAIN, plain)
+    let packed = (plain.len() >= COMPRESS_FROM)
+        .then(|| lz4_flex::block::compress_prepend_size(&plain))
+        .filter(|packed| packed.len() < plain.len());
+    let (tag, body) = match packed {
+        Some(packed) => (LZ4, packed),
+        None => (PLAIN, plain),
     };
     let mut out = Vec::with_capacity(1 + body.len());
     out.push(tag);
@@ -111,6 +113,9 @@ pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+/// Smaller values are stored plain: a summary (~90 bytes) came out of lz4
+/// one byte shorter on average, for a compressor set up on every call.
+const COMPRESS_FROM: usize = 256;
 /// First byte of a stored value: the postcard bytes follow as they are.
 const PLAIN: u8 = 0;
 /// First byte of a stored value: lz4 (size-prepended block) of the postcard bytes.
