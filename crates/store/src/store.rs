@@ -27,6 +27,11 @@ const CACHE_BYTES: u64 = 8 << 20;
 const BULK_CACHE_BYTES: u64 = 64 << 20;
 /// Raw bytes per import/replace write batch before it is applied.
 const BATCH_BYTES: usize = 1 << 20;
+/// Raw bytes of a `checkpoint_replace`'s puts stored at a time (on two
+/// threads, see `Build::store_pending_on_two_threads`): a little more than
+/// a write batch, so both threads stay busy between hand-overs (2 and 8
+/// MiB measured alike).
+const REPLACE_SET_BYTES: usize = 2 << 20;
 /// Keys per batch for many small keys that need no atomic batch: deleting a
 /// generation of a projection's state (garbage), and the last index blocks
 /// of an import. Unpatched, sled kept a copy of a leaf for every key a batch
@@ -607,15 +612,27 @@ impl Inner {
 }
 
 fn stage_chunks(batch: &mut sled::Batch, prefix: &[u8], value: &[u8]) {
+    for (k, c) in chunk_keys(prefix, value) {
+        batch.insert(k, c);
+    }
+}
+
+/// The keys and chunks a state value is stored as (one empty chunk for an
+/// empty value).
+fn chunk_keys<'v>(prefix: &[u8], value: &'v [u8]) -> Vec<(Vec<u8>, &'v [u8])> {
     let mut chunks: Vec<&[u8]> = value.chunks(codec::STATE_CHUNK).collect();
     if chunks.is_empty() {
         chunks.push(&[]);
     }
-    for (i, c) in chunks.into_iter().enumerate() {
-        let mut k = prefix.to_vec();
-        k.extend_from_slice(&(i as u32).to_be_bytes());
-        batch.insert(k, c);
-    }
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut k = prefix.to_vec();
+            k.extend_from_slice(&(i as u32).to_be_bytes());
+            (k, c)
+        })
+        .collect()
 }
 
 /// Encodes one append's events into records of about `RECORD_RAW_TARGET` bytes.
@@ -1061,7 +1078,12 @@ impl<'a> Build<'a> {
         if let Some(old) = self.pending.insert(key, value) {
             self.pending_bytes -= old.len();
         }
-        if self.pending_bytes >= BATCH_BYTES {
+        let limit = if self.keys_once {
+            REPLACE_SET_BYTES
+        } else {
+            BATCH_BYTES
+        };
+        if self.pending_bytes >= limit {
             self.apply_pending()?;
         }
         Ok(())
@@ -1070,6 +1092,9 @@ impl<'a> Build<'a> {
     /// Applies the pending puts as one batch; a key put before loses its
     /// old chunks (a shorter value has fewer).
     fn apply_pending(&mut self) -> Result<(), StoreError> {
+        if self.keys_once {
+            return self.store_pending_on_two_threads();
+        }
         let mut batch = sled::Batch::default();
         for (key, value) in std::mem::take(&mut self.pending) {
             let prefix = self.key_prefix(&key)?;
@@ -1083,6 +1108,51 @@ impl<'a> Build<'a> {
         self.pending_bytes = 0;
         self.applied_any = true;
         self.inner.apply_batch(batch)
+    }
+
+    /// Stores the pending puts of a state whose every key is new (a
+    /// `checkpoint_replace`), key by key, in key order, one half of them on
+    /// another thread.
+    ///
+    /// Not as a sled batch: sled applies one batch at a time and holds
+    /// every other reader and writer in the process meanwhile (its global
+    /// concurrency lock), while single inserts run side by side (the rosters
+    /// stored at the end of a 1M-event import, six alternating runs: median
+    /// 0.16 -> 0.12 s and 0.23 -> 0.15 s; peak memory 118-120 -> 132-136 MB). No
+    /// reader looks at a generation before its switch, which is one batch
+    /// after all of these; a crash before it leaves the generation marked
+    /// garbage, whatever part of it sled recovers.
+    fn store_pending_on_two_threads(&mut self) -> Result<(), StoreError> {
+        let mut puts: Vec<(String, Vec<u8>)> =
+            std::mem::take(&mut self.pending).into_iter().collect();
+        puts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.pending_bytes = 0;
+        let (name, generation, inner) = (&self.name, self.generation, self.inner);
+        let store_part = |part: &[(String, Vec<u8>)]| {
+            guarded(|| {
+                for (key, value) in part {
+                    let prefix =
+                        codec::state_key_prefix(name, generation, key).map_err(bad_name)?;
+                    for (k, chunk) in chunk_keys(&prefix, value) {
+                        inner.db.insert(k, chunk).map_err(sled_err)?;
+                    }
+                }
+                Ok(())
+            })
+        };
+        let (first, second) = puts.split_at(puts.len() / 2);
+        let stored = std::thread::scope(|s| {
+            let other = s.spawn(|| store_part(second));
+            let mine = store_part(first);
+            let theirs = other
+                .join()
+                .unwrap_or_else(|_| Err(corrupt(0, "a state writer stopped".to_owned())));
+            mine.and(theirs)
+        });
+        // After the writes, as `Inner::apply_batch` sets it.
+        inner.unsynced.store(true, Ordering::SeqCst);
+        self.applied_any = true;
+        stored
     }
 
     fn lookup(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
