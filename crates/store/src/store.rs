@@ -1053,7 +1053,8 @@ impl EventStore for SledStore {
 /// A new generation of a projection's state, written aside under the write
 /// lock; see `EventStore::checkpoint_build`. Puts wait in `pending` (the
 /// last put of a key wins, and `get` sees it) until ~1 MiB of them is
-/// applied as one batch.
+/// applied as one batch (~2 MiB stored on two threads, for a
+/// `checkpoint_replace`).
 struct Build<'a> {
     inner: &'a Inner,
     w: MutexGuard<'a, WriteState>,
@@ -1125,8 +1126,9 @@ impl<'a> Build<'a> {
         Ok(())
     }
 
-    /// Applies the pending puts as one batch; a key put before loses its
-    /// old chunks (a shorter value has fewer).
+    /// Stores the pending puts: as one batch, in which a key put before
+    /// loses its old chunks (a shorter value has fewer); or, when every key
+    /// is new (`checkpoint_replace`), key by key on two threads.
     fn apply_pending(&mut self) -> Result<(), StoreError> {
         if self.keys_once {
             return self.store_pending_on_two_threads();
