@@ -293,6 +293,23 @@ fn bad_inputs_are_refused_plainly_and_change_nothing() {
         &[with("type", Value::from("CompanyTeleported"))],
     );
     let imp_data = jl("data.jsonl", &[with("data", Value::from("nothing"))]);
+    // a new delegation's creation, continuing the log, in a stream other
+    // than its id: with space around the id, or another id altogether
+    let creation = |stream: &str| {
+        let first = String::from_utf8(before.clone()).unwrap();
+        let mut v: Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+        assert_eq!(
+            v["type"], "DelegationCreated",
+            "the export starts with a creation"
+        );
+        v["position"] = Value::from(count as u64 + 1);
+        v["version"] = Value::from(1);
+        v["stream"] = Value::from(stream);
+        v["data"]["id"] = Value::from("pk-fresh");
+        serde_json::to_string(&v).unwrap()
+    };
+    let imp_stream_space = jl("space.jsonl", &[creation(" pk-fresh")]);
+    let imp_stream_other = jl("other.jsonl", &[creation("pk-other")]);
     let imp_dup = jl("dup.jsonl", &[good.clone(), good.clone()]);
     let imp_text = jl("text.jsonl", &["this is not json".to_owned()]);
     let mut bad_utf8 = b"{\"position\": \xff}\n".to_vec();
@@ -482,6 +499,8 @@ fn bad_inputs_are_refused_plainly_and_change_nothing() {
         row(R, "line 1", &["import", &imp_version]),
         row(R, "line 1", &["import", &imp_type]),
         row(R, "line 1", &["import", &imp_data]),
+        row(R, "space around", &["import", &imp_stream_space]),
+        row(R, "stream \"pk-other\"", &["import", &imp_stream_other]),
         row(R, "line 2", &["import", &imp_dup]),
         row(R, "line 1", &["import", &imp_text]),
         row(R, "line 1", &["import", &imp_utf8]),

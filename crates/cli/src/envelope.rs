@@ -240,6 +240,21 @@ pub fn parse_line(line: &str) -> Result<(RecordedEvent, Event), String> {
     fast::parse_line(line).map_or_else(|| parse_line_tree(line), Ok)
 }
 
+/// A delegation's events are in the stream named by its id: a creation
+/// naming another delegation than its stream would leave a delegation that
+/// is listed under one id and found under another.
+fn in_its_stream(recorded: &RecordedEvent, event: &Event) -> Result<(), String> {
+    match event {
+        Event::DelegationCreated { id, .. } if id.as_str() != recorded.stream.as_str() => {
+            Err(format!(
+                "the DelegationCreated of delegation {id} is in stream {:?}: a delegation's events belong in the stream of its id",
+                recorded.stream.as_str()
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// [`parse_line`] through a JSON tree: slower, and the source of every
 /// error message.
 fn parse_line_tree(line: &str) -> Result<(RecordedEvent, Event), String> {
@@ -277,6 +292,7 @@ fn parse_line_tree(line: &str) -> Result<(RecordedEvent, Event), String> {
     // The whole event must decode now, so the store never holds what it
     // could not read back (unknown type, unknown schema, bad field).
     let event = decode_value(&recorded.event_type, recorded.schema, data)?;
+    in_its_stream(&recorded, &event)?;
     recorded.data = stored_data(&event, recorded.schema, || data.to_string());
     Ok((recorded, event))
 }
@@ -302,8 +318,15 @@ impl Fields<'_> {
         if self.position == 0 || self.version == 0 {
             return Err("position and version start at 1".to_owned());
         }
-        expo_domain::values::DelegationId::parse(self.stream)
+        let id = expo_domain::values::DelegationId::parse(self.stream)
             .map_err(|e| format!("field \"stream\": {e}"))?;
+        // The id as written: the stream's name is the delegation's id.
+        if id.as_str() != self.stream {
+            return Err(format!(
+                "field \"stream\" {:?} has space around the delegation id",
+                self.stream
+            ));
+        }
         let schema =
             u32::try_from(self.schema).map_err(|_| "field \"schema\" is too large".to_owned())?;
         let id = Uuid::parse_str(self.id).map_err(|_| "field \"id\" is not a UUID".to_owned())?;
@@ -356,6 +379,7 @@ mod fast {
         }
         let mut recorded = head.check()?;
         let event = decode_text(&recorded.event_type, recorded.schema, data).ok()?;
+        super::in_its_stream(&recorded, &event).ok()?;
         recorded.data = stored_data(&event, recorded.schema, || data.to_owned());
         Some((recorded, event))
     }
@@ -382,6 +406,7 @@ mod fast {
             return None;
         }
         let mut recorded = head.check()?;
+        super::in_its_stream(&recorded, &event).ok()?;
         recorded.data = event.to_binary();
         Some((recorded, event))
     }
@@ -827,6 +852,24 @@ mod tests {
         assert!(
             compared >= 10,
             "only {compared} variants took the fast path"
+        );
+    }
+
+    #[test]
+    fn a_line_in_a_stream_other_than_its_delegation_is_refused() {
+        // Given a creation exported from a store
+        let created = r#"{"actor":"desk","command_id":null,"data":{"arrive":"2025-06-19","country":"PK","depart":"2025-06-22","id":"pk-fresh","max_companies":3,"max_delegates_per_company":3,"name":"Fresh","passport_validity_months":6},"id":"01a21ffe-79de-7374-9ab2-5bd4a15fd06c","position":1,"recorded_at":"2025-01-06T00:00:01Z","schema":1,"stream":"pk-fresh","type":"DelegationCreated","version":1}"#;
+        assert!(super::parse_line(created).is_ok());
+        // When its stream has space around the id, or names another delegation
+        let spaced = created.replace(r#""stream":"pk-fresh""#, r#""stream":" pk-fresh""#);
+        let other = created.replace(r#""stream":"pk-fresh""#, r#""stream":"pk-other""#);
+        // Then both are refused, saying why
+        let err = super::parse_line(&spaced).unwrap_err();
+        assert!(err.contains("space around"), "{err}");
+        let err = super::parse_line(&other).unwrap_err();
+        assert!(
+            err.contains("pk-fresh") && err.contains("\"pk-other\""),
+            "{err}"
         );
     }
 
