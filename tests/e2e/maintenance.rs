@@ -442,3 +442,53 @@ fn seeded_store_counts_add_up() {
     }
     assert_eq!(versions.len(), 2);
 }
+
+#[test]
+fn verify_names_a_delegation_created_in_a_stream_of_another_name() {
+    // given a store holding what an import accepted before 2026-12-03: a
+    // creation of delegation pk-fresh in stream pk-other (appended here
+    // through the store itself, as no command writes it)
+    let store = Store::new();
+    {
+        use expo_store::{
+            AppendMeta, EventStore, ExpectedVersion, NewEvent, OpenOptions, SledStore,
+        };
+        let options = OpenOptions {
+            wait: std::time::Duration::from_secs(10),
+            upcaster: None,
+            bulk: false,
+            one_shot: false,
+        };
+        let sled = SledStore::open(&store.data(), options).unwrap();
+        let data = r#"{"arrive":"2025-06-19","country":"PK","depart":"2025-06-22","id":"pk-fresh","max_companies":3,"max_delegates_per_company":3,"name":"Fresh","passport_validity_months":6}"#;
+        let meta = AppendMeta {
+            command_id: None,
+            actor: "desk".into(),
+            recorded_at: chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap(),
+        };
+        let created = NewEvent {
+            id: uuid::Uuid::now_v7(),
+            event_type: "DelegationCreated".into(),
+            schema: 1,
+            data: data.as_bytes().to_vec(),
+        };
+        sled.append(
+            "pk-other",
+            ExpectedVersion::NoStream,
+            &meta,
+            &[created],
+            None,
+        )
+        .unwrap();
+    }
+    // when the rosters are built and the store is verified
+    store.ok(&["delegation", "list"]);
+    let out = store.expo(&["verify"]);
+    // then verify fails naming the stream and the delegation
+    out.expect_code(3);
+    assert!(
+        out.stderr.contains("pk-fresh") && out.stderr.contains("\"pk-other\""),
+        "{}",
+        out.stderr
+    );
+}

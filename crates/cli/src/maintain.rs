@@ -43,6 +43,11 @@ pub fn verify(ctx: &Context) -> Result<(), Failure> {
         ),
         Some(cp) => {
             let registry = project::fold_until(store.as_ref(), cp.position, |_| true, true)?;
+            if let Some((stream, id)) = registry.misplaced() {
+                return Err(Failure::Storage(format!(
+                    "verify failed: delegation {id} was created in stream {stream:?}: a delegation's events belong in the stream of its id"
+                )));
+            }
             match registry
                 .first_difference(&StoreSource(store.as_ref()))
                 .map_err(|e| Failure::Storage(format!("verify failed: {e}")))?

@@ -7,6 +7,7 @@
 
 use crate::view::{Summary, View};
 use crate::{ProjectionError, Recorded};
+use expo_domain::values::DelegationId;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Prefix of the per-delegation view keys.
@@ -371,6 +372,18 @@ impl Registry {
     /// Every delegation's view, in id order.
     pub fn views(&self) -> impl Iterator<Item = &View> {
         self.views.values()
+    }
+
+    /// The first stream (in name order) whose creation named another
+    /// delegation than the stream, with that delegation's id. Nothing
+    /// `expo` writes does that (an import refuses it since 2026-12-03); a
+    /// store imported before may hold one, listed under one id and found
+    /// under another.
+    pub fn misplaced(&self) -> Option<(&str, &DelegationId)> {
+        self.views
+            .iter()
+            .find(|(stream, view)| view.id.as_str() != stream.as_str())
+            .map(|(stream, view)| (stream.as_str(), &view.id))
     }
 
     /// Every delegation's summary, in id order.

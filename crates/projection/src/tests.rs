@@ -981,3 +981,22 @@ fn small_stored_values_are_plain_and_large_ones_compressed_and_both_read_back() 
         vec![summary]
     );
 }
+
+#[test]
+fn a_creation_in_a_stream_other_than_its_id_is_found() {
+    // Given a log whose delegation is created in its own stream
+    let mut registry = Registry::default();
+    for e in log_of(vec![created(3)]) {
+        registry.apply(&e);
+    }
+    // Then nothing is misplaced
+    assert_eq!(registry.misplaced(), None);
+    // When another stream holds a creation of delegation d-one
+    let mut stray = log_of(vec![created(3)]).remove(0);
+    stray.stream = "d-two".into();
+    stray.position = 2;
+    registry.apply(&stray);
+    // Then that stream is named, with the id its creation gave
+    let (stream, id) = registry.misplaced().expect("a misplaced creation");
+    assert_eq!((stream, id.as_str()), ("d-two", "d-one"));
+}
