@@ -240,6 +240,9 @@ pub fn parse_line(line: &str) -> Result<(RecordedEvent, Event), String> {
     fast::parse_line(line).map_or_else(|| parse_line_tree(line), Ok)
 }
 
+/// The rule [`in_its_stream`] and `verify` hold a log to, as they word it.
+pub const STREAM_RULE: &str = "a delegation's events belong in the stream of its id";
+
 /// A delegation's events are in the stream named by its id: a creation
 /// naming another delegation than its stream would leave a delegation that
 /// is listed under one id and found under another.
@@ -247,7 +250,7 @@ fn in_its_stream(recorded: &RecordedEvent, event: &Event) -> Result<(), String> 
     match event {
         Event::DelegationCreated { id, .. } if id.as_str() != recorded.stream.as_str() => {
             Err(format!(
-                "the DelegationCreated of delegation {id} is in stream {:?}: a delegation's events belong in the stream of its id",
+                "the DelegationCreated of delegation {id} is in stream {:?}: {STREAM_RULE}",
                 recorded.stream.as_str()
             ))
         }

@@ -4,7 +4,7 @@ use crate::bulk::{rate, round3};
 use crate::context::Context;
 use crate::failure::{invalid, Failure};
 use crate::project::{self, StoreSource};
-use crate::{output, write};
+use crate::{envelope, output, write};
 use expo_domain::sample;
 use expo_projection::{load_view, roster, Format, Render, NAME, STAMP};
 use std::time::Instant;
@@ -45,7 +45,8 @@ pub fn verify(ctx: &Context) -> Result<(), Failure> {
             let registry = project::fold_until(store.as_ref(), cp.position, |_| true, true)?;
             if let Some((stream, id)) = registry.misplaced() {
                 return Err(Failure::Storage(format!(
-                    "verify failed: delegation {id} was created in stream {stream:?}: a delegation's events belong in the stream of its id"
+                    "verify failed: delegation {id} was created in stream {stream:?}: {}",
+                    envelope::STREAM_RULE
                 )));
             }
             match registry

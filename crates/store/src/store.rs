@@ -513,15 +513,11 @@ impl Inner {
     /// concurrency lock), while single inserts run side by side. Whatever
     /// part of them a crash leaves is garbage the next open removes (the
     /// generation is marked `G` until its switch, one batch after these).
-    fn insert_on_two_threads<K, V>(&self, puts: &[(K, V)]) -> Result<(), StoreError>
-    where
-        K: AsRef<[u8]> + Sync,
-        V: AsRef<[u8]> + Sync,
-    {
-        let insert_all = |part: &[(K, V)]| {
+    fn insert_on_two_threads(&self, puts: &[(Vec<u8>, &[u8])]) -> Result<(), StoreError> {
+        let insert_all = |part: &[(Vec<u8>, &[u8])]| {
             guarded(|| {
                 for (k, v) in part {
-                    self.db.insert(k.as_ref(), v.as_ref()).map_err(sled_err)?;
+                    self.db.insert(k.as_slice(), *v).map_err(sled_err)?;
                 }
                 Ok(())
             })

@@ -5,7 +5,7 @@
 //! with it, and checkpoint metas before their state. Memory is one small entry
 //! per stream (a count and an order-sensitive hash of its positions), not per event.
 
-use crate::api::{StoreError, VerifyReport};
+use crate::api::{CompactString, StoreError, VerifyReport};
 use crate::codec::{self, CheckpointMeta};
 use crate::guard::sled_err;
 use crate::store::Inner;
@@ -37,18 +37,18 @@ fn bad(position: u64, problem: impl Into<String>) -> StoreError {
 
 /// Walks the store (under the write lock) and returns the first problem.
 pub(crate) fn verify(inner: &Inner, head: u64) -> Result<VerifyReport, StoreError> {
-    let mut streams: HashMap<String, StreamFacts> = HashMap::new();
+    let mut streams: HashMap<CompactString, StreamFacts> = HashMap::new();
     let mut next = 1u64;
     let mut log_done = false;
     let mut garbage: HashSet<(String, u64)> = HashSet::new();
     let mut generations: HashMap<String, u64> = HashMap::new();
     let mut checkpoints = 0u64;
     let mut index_stream: Option<String> = None;
-    let finish_index = |streams: &mut HashMap<String, StreamFacts>,
+    let finish_index = |streams: &mut HashMap<CompactString, StreamFacts>,
                         name: &Option<String>|
      -> Result<(), StoreError> {
         if let Some(name) = name {
-            let s = streams.get_mut(name).ok_or_else(|| {
+            let s = streams.get_mut(name.as_str()).ok_or_else(|| {
                 bad(
                     0,
                     format!("stream index of {name}, a stream with no events"),
@@ -115,7 +115,7 @@ pub(crate) fn verify(inner: &Inner, head: u64) -> Result<VerifyReport, StoreErro
                 codec::decode_events(&body, count, first, &mut events)
                     .map_err(|(p, problem)| bad(p, problem))?;
                 for e in events {
-                    let s = streams.entry(e.stream.to_string()).or_default();
+                    let s = streams.entry(e.stream.clone()).or_default();
                     if e.version != s.version + 1 {
                         return Err(bad(
                             e.position,
